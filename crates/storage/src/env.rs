@@ -1,0 +1,282 @@
+//! The MDBX environment and its typed transactions.
+
+use crate::{
+    codec::{decode_key, decode_value, Key, Value},
+    tables::{Metadata, Table, TABLES},
+    DatabaseError, DbResult,
+};
+use libmdbx::{
+    Database, DatabaseOptions, Mode, NoWriteMap, PageSize, ReadWriteOptions, SyncMode, TableFlags,
+    Transaction, TransactionKind, WriteFlags, RO, RW,
+};
+use std::{borrow::Cow, path::Path};
+
+/// The schema version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+const SCHEMA_KEY: &str = "schema_version";
+
+/// How to open the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DatabaseMode {
+    /// Create the database if needed and allow writes.
+    ReadWrite,
+    /// Open an existing database for reading only.
+    ReadOnly,
+}
+
+/// Size and use of one table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableStats {
+    /// The table's name.
+    pub name: &'static str,
+    /// Number of entries.
+    pub entries: usize,
+    /// Bytes in its pages.
+    pub size: u64,
+}
+
+/// The one MDBX environment of a lockstep node, shared by every chain.
+#[derive(Debug)]
+pub struct DatabaseEnv {
+    inner: Database<NoWriteMap>,
+}
+
+impl DatabaseEnv {
+    /// Opens (or, in read-write mode, creates) the database in `path`.
+    ///
+    /// A database written by another schema version is refused before anything is written.
+    pub fn open(path: &Path, mode: DatabaseMode) -> DbResult<Self> {
+        let io = |source| DatabaseError::Io { path: path.to_path_buf(), source };
+        match mode {
+            DatabaseMode::ReadWrite => std::fs::create_dir_all(path).map_err(io)?,
+            DatabaseMode::ReadOnly if !path.join("mdbx.dat").exists() => {
+                return Err(DatabaseError::Missing(path.to_path_buf()))
+            }
+            DatabaseMode::ReadOnly => {}
+        }
+        let options = DatabaseOptions {
+            max_tables: Some(TABLES.len() as u64 + 4),
+            page_size: Some(PageSize::Set(4096)),
+            mode: match mode {
+                DatabaseMode::ReadOnly => Mode::ReadOnly,
+                DatabaseMode::ReadWrite => Mode::ReadWrite(ReadWriteOptions {
+                    sync_mode: SyncMode::Durable,
+                    min_size: None,
+                    max_size: Some(4 << 40),
+                    growth_step: Some(64 << 20),
+                    shrink_threshold: None,
+                }),
+            },
+            ..Default::default()
+        };
+        let env = Self { inner: Database::open_with_options(path, options)? };
+        match env.stored_schema()? {
+            Some(found) if found != SCHEMA_VERSION => {
+                return Err(DatabaseError::SchemaMismatch { found, expected: SCHEMA_VERSION })
+            }
+            Some(_) if mode == DatabaseMode::ReadOnly => {}
+            None if mode == DatabaseMode::ReadOnly => {
+                return Err(DatabaseError::Missing(path.to_path_buf()))
+            }
+            _ => env.create_tables()?,
+        }
+        Ok(env)
+    }
+
+    fn stored_schema(&self) -> DbResult<Option<u32>> {
+        let tx = self.inner.begin_ro_txn()?;
+        let table = match tx.open_table(Some(Metadata::NAME)) {
+            Ok(table) => table,
+            Err(libmdbx::Error::NotFound) => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        let raw: Option<Vec<u8>> = tx.get(&table, SCHEMA_KEY.as_bytes())?;
+        let Some(raw) = raw else { return Ok(None) };
+        let bytes: [u8; 4] = raw.as_slice().try_into().map_err(|_| DatabaseError::Decode {
+            table: Metadata::NAME,
+            reason: format!("schema version of {} bytes", raw.len()),
+        })?;
+        Ok(Some(u32::from_be_bytes(bytes)))
+    }
+
+    fn create_tables(&self) -> DbResult<()> {
+        let tx = self.inner.begin_rw_txn()?;
+        for (name, dupsort) in TABLES {
+            let flags = if *dupsort { TableFlags::DUP_SORT } else { TableFlags::default() };
+            tx.create_table(Some(name), flags)?;
+        }
+        let table = tx.open_table(Some(Metadata::NAME))?;
+        tx.put(&table, SCHEMA_KEY, SCHEMA_VERSION.to_be_bytes(), WriteFlags::UPSERT)?;
+        drop(table);
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Begins a read-only transaction: a consistent snapshot of every chain.
+    pub fn tx(&self) -> DbResult<DbTx<'_, RO>> {
+        Ok(DbTx { inner: self.inner.begin_ro_txn()? })
+    }
+
+    /// Begins the read-write transaction; all of its writes land together or not at all.
+    pub fn tx_mut(&self) -> DbResult<DbTx<'_, RW>> {
+        Ok(DbTx { inner: self.inner.begin_rw_txn()? })
+    }
+
+    /// Entries and size of every table.
+    pub fn table_stats(&self) -> DbResult<Vec<TableStats>> {
+        let tx = self.inner.begin_ro_txn()?;
+        let mut out = Vec::with_capacity(TABLES.len());
+        for (name, _) in TABLES {
+            let table = tx.open_table(Some(name))?;
+            let stat = tx.table_stat(&table)?;
+            let pages = stat.leaf_pages() + stat.branch_pages() + stat.overflow_pages();
+            out.push(TableStats {
+                name,
+                entries: stat.entries(),
+                size: pages as u64 * stat.page_size() as u64,
+            });
+        }
+        Ok(out)
+    }
+}
+
+/// A typed transaction over the shared tables.
+#[derive(Debug)]
+pub struct DbTx<'env, K: TransactionKind> {
+    inner: Transaction<'env, K, NoWriteMap>,
+}
+
+fn encode<K: Key>(key: &K) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    key.encode_key(&mut out);
+    out
+}
+
+impl<K: TransactionKind> DbTx<'_, K> {
+    /// Reads the value at `key`.
+    pub fn get<T: Table>(&self, key: &T::Key) -> DbResult<Option<T::Value>> {
+        self.get_raw::<T>(&encode(key))
+    }
+
+    fn get_raw<T: Table>(&self, key: &[u8]) -> DbResult<Option<T::Value>> {
+        let table = self.inner.open_table(Some(T::NAME))?;
+        let raw: Option<Cow<'_, [u8]>> = self.inner.get(&table, key)?;
+        raw.map(|raw| decode_value(T::NAME, &raw)).transpose()
+    }
+
+    /// Every entry whose encoded key starts with the encoding of `prefix`, in key order.
+    ///
+    /// `prefix` is a leading part of the key, such as the chain id, encoded the same way.
+    pub fn walk_prefix<T: Table>(&self, prefix: &[u8]) -> DbResult<Vec<(T::Key, T::Value)>> {
+        let mut out = Vec::new();
+        self.for_each_prefix::<T>(prefix, |k, v| {
+            out.push((k, v));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `f` for each entry under `prefix` (every duplicate too) until it returns `false`.
+    pub fn for_each_prefix<T: Table>(
+        &self,
+        prefix: &[u8],
+        mut f: impl FnMut(T::Key, T::Value) -> DbResult<bool>,
+    ) -> DbResult<()> {
+        let table = self.inner.open_table(Some(T::NAME))?;
+        let mut cursor = self.inner.cursor(&table)?;
+        let mut item: Option<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = cursor.set_range(prefix)?;
+        while let Some((k, v)) = item {
+            if !k.starts_with(prefix) {
+                break;
+            }
+            if !f(decode_key(T::NAME, &k)?, decode_value(T::NAME, &v)?)? {
+                break;
+            }
+            item = cursor.next()?;
+        }
+        Ok(())
+    }
+
+    /// The last entry whose encoded key starts with `prefix`.
+    pub fn last_with_prefix<T: Table>(&self, prefix: &[u8]) -> DbResult<Option<(T::Key, T::Value)>> {
+        let table = self.inner.open_table(Some(T::NAME))?;
+        let mut cursor = self.inner.cursor(&table)?;
+        let mut upper = prefix.to_vec();
+        // the smallest key above every key with this prefix, if one exists
+        while let Some(last) = upper.pop() {
+            if last < 0xff {
+                upper.push(last + 1);
+                break;
+            }
+        }
+        let item: Option<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = if upper.is_empty() {
+            cursor.last()?
+        } else {
+            match cursor.set_range::<Cow<'_, [u8]>, Cow<'_, [u8]>>(&upper)? {
+                Some(_) => cursor.prev()?,
+                None => cursor.last()?,
+            }
+        };
+        match item {
+            Some((k, v)) if k.starts_with(prefix) => {
+                Ok(Some((decode_key(T::NAME, &k)?, decode_value(T::NAME, &v)?)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Number of entries in table `T`.
+    pub fn entries<T: Table>(&self) -> DbResult<usize> {
+        let table = self.inner.open_table(Some(T::NAME))?;
+        Ok(self.inner.table_stat(&table)?.entries())
+    }
+}
+
+impl DbTx<'_, RW> {
+    /// Writes `value` at `key`: replaces it, or for a dup-sort table adds it.
+    pub fn put<T: Table>(&self, key: &T::Key, value: &T::Value) -> DbResult<()> {
+        let mut buf = Vec::with_capacity(128);
+        value.compress(&mut buf);
+        let table = self.inner.open_table(Some(T::NAME))?;
+        self.inner.put(&table, encode(key), &buf, WriteFlags::UPSERT)?;
+        Ok(())
+    }
+
+    /// Deletes the entry at `key` (every duplicate of it); returns whether one existed.
+    pub fn delete<T: Table>(&self, key: &T::Key) -> DbResult<bool> {
+        self.delete_raw::<T>(&encode(key))
+    }
+
+    fn delete_raw<T: Table>(&self, key: &[u8]) -> DbResult<bool> {
+        let table = self.inner.open_table(Some(T::NAME))?;
+        Ok(self.inner.del(&table, key, None)?)
+    }
+
+    /// Deletes every entry whose encoded key starts with `prefix`; returns how many keys.
+    pub fn delete_prefix<T: Table>(&self, prefix: &[u8]) -> DbResult<usize> {
+        let table = self.inner.open_table(Some(T::NAME))?;
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        {
+            let mut cursor = self.inner.cursor(&table)?;
+            let mut item: Option<(Cow<'_, [u8]>, ())> = cursor.set_range(prefix)?;
+            while let Some((k, ())) = item {
+                if !k.starts_with(prefix) {
+                    break;
+                }
+                keys.push(k.into_owned());
+                item = if T::DUPSORT { cursor.next_nodup()? } else { cursor.next()? };
+            }
+        }
+        for key in &keys {
+            self.inner.del(&table, key, None)?;
+        }
+        Ok(keys.len())
+    }
+
+    /// Commits every write of this transaction atomically and durably.
+    pub fn commit(self) -> DbResult<()> {
+        self.inner.commit()?;
+        Ok(())
+    }
+}

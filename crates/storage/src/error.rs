@@ -1,0 +1,55 @@
+use std::path::PathBuf;
+
+/// Every way the storage layer can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum DatabaseError {
+    /// MDBX itself reported an error.
+    #[error("mdbx: {0}")]
+    Mdbx(#[from] libmdbx::Error),
+    /// The database directory could not be created or read.
+    #[error("database directory {path}: {source}")]
+    Io {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database was written by another schema version of lockstep.
+    #[error(
+        "database schema version {found} is not supported (this build reads version {expected}); \
+         the database was left unchanged"
+    )]
+    SchemaMismatch {
+        /// The version found on disk.
+        found: u32,
+        /// The version this build writes.
+        expected: u32,
+    },
+    /// There is no lockstep database at the path (read-only open).
+    #[error("no lockstep database at {0}")]
+    Missing(PathBuf),
+    /// A stored key or value could not be decoded.
+    #[error("corrupt {table} entry: {reason}")]
+    Decode {
+        /// The table that holds the entry.
+        table: &'static str,
+        /// What was wrong with it.
+        reason: String,
+    },
+    /// The trie or chain data is inconsistent with itself.
+    #[error("inconsistent database: {0}")]
+    Inconsistent(String),
+    /// A chain has no data where data was required.
+    #[error("chain {chain}: {what}")]
+    ChainState {
+        /// The chain id.
+        chain: u64,
+        /// What is missing or wrong.
+        what: String,
+    },
+}
+
+impl revm::database_interface::DBErrorMarker for DatabaseError {}
+
+/// Result alias of this crate.
+pub type DbResult<T> = Result<T, DatabaseError>;

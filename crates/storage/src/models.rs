@@ -1,0 +1,292 @@
+//! The records stored in the tables.
+
+use crate::codec::{put_trimmed, CodecResult, Reader, Value};
+use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_trie::{
+    nodes::{BranchNodeRef, ExtensionNodeRef, LeafNodeRef, RlpNode},
+    Nibbles, TrieMask, KECCAK_EMPTY,
+};
+
+/// A chain id, the first component of every chain-scoped key.
+pub type ChainId = u64;
+
+/// An account in the plain state (its storage root lives in the trie).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Account {
+    /// The nonce.
+    pub nonce: u64,
+    /// The balance in wei.
+    pub balance: U256,
+    /// The code hash, [`KECCAK_EMPTY`] for an account without code.
+    pub code_hash: B256,
+}
+
+impl Account {
+    /// Whether the account has code.
+    pub fn has_code(&self) -> bool {
+        self.code_hash != KECCAK_EMPTY && self.code_hash != B256::ZERO
+    }
+}
+
+impl From<&revm::state::AccountInfo> for Account {
+    fn from(info: &revm::state::AccountInfo) -> Self {
+        Self { nonce: info.nonce, balance: info.balance, code_hash: info.code_hash }
+    }
+}
+
+impl From<Account> for revm::state::AccountInfo {
+    fn from(account: Account) -> Self {
+        Self {
+            nonce: account.nonce,
+            balance: account.balance,
+            code_hash: account.code_hash,
+            code: None,
+        }
+    }
+}
+
+const HAS_CODE: u8 = 0x80;
+
+impl Value for Account {
+    fn compress(&self, out: &mut Vec<u8>) {
+        let flag_at = out.len();
+        put_trimmed(out, &self.nonce.to_be_bytes());
+        put_trimmed(out, &self.balance.to_be_bytes::<32>());
+        if self.has_code() {
+            out[flag_at] |= HAS_CODE;
+            out.extend_from_slice(self.code_hash.as_slice());
+        }
+    }
+    fn decompress(data: &[u8]) -> CodecResult<Self> {
+        let first = *data.first().ok_or("empty account")?;
+        let mut patched = data.to_vec();
+        patched[0] = first & !HAS_CODE;
+        let mut r = Reader(&patched);
+        let nonce = u64::from_be_bytes(r.trimmed::<8>()?);
+        let balance = U256::from_be_bytes(r.trimmed::<32>()?);
+        let code_hash = if first & HAS_CODE != 0 { r.b256()? } else { KECCAK_EMPTY };
+        r.finish()?;
+        Ok(Self { nonce, balance, code_hash })
+    }
+}
+
+/// How far a chain has been executed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainHead {
+    /// The number of the head block.
+    pub number: u64,
+    /// The hash of the head block.
+    pub hash: B256,
+}
+
+impl Value for ChainHead {
+    fn compress(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.number.to_be_bytes());
+        out.extend_from_slice(self.hash.as_slice());
+    }
+    fn decompress(data: &[u8]) -> CodecResult<Self> {
+        let mut r = Reader(data);
+        let number = u64::from_be_bytes(r.bytes(8)?.try_into().map_err(|_| "number")?);
+        let hash = r.b256()?;
+        r.finish()?;
+        Ok(Self { number, hash })
+    }
+}
+
+/// An account as it was before a block changed it (`None`: it did not exist).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountBefore {
+    /// The account's address.
+    pub address: Address,
+    /// Its value before the block.
+    pub info: Option<Account>,
+}
+
+impl Value for AccountBefore {
+    fn compress(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.address.as_slice());
+        if let Some(info) = &self.info {
+            info.compress(out);
+        }
+    }
+    fn decompress(data: &[u8]) -> CodecResult<Self> {
+        let mut r = Reader(data);
+        let address = r.address()?;
+        let rest = r.rest();
+        let info = if rest.is_empty() { None } else { Some(Account::decompress(rest)?) };
+        Ok(Self { address, info })
+    }
+}
+
+/// A storage slot as it was before a block changed it (zero: it was empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StorageBefore {
+    /// The account's address.
+    pub address: Address,
+    /// The slot.
+    pub slot: B256,
+    /// Its value before the block.
+    pub value: U256,
+}
+
+impl Value for StorageBefore {
+    fn compress(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(self.address.as_slice());
+        out.extend_from_slice(self.slot.as_slice());
+        self.value.compress(out);
+    }
+    fn decompress(data: &[u8]) -> CodecResult<Self> {
+        let mut r = Reader(data);
+        let address = r.address()?;
+        let slot = r.b256()?;
+        let value = U256::decompress(r.rest())?;
+        Ok(Self { address, slot, value })
+    }
+}
+
+/// A node of a Merkle-Patricia trie, stored under its path.
+///
+/// Every node, embedded or hashed, is stored at the path where it sits; a branch keeps the
+/// references of its children so that an unchanged subtree is never read again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TrieNode {
+    /// A leaf: the rest of the key (nibbles) and the RLP-encoded value.
+    Leaf {
+        /// Remaining nibbles of the key.
+        key: Vec<u8>,
+        /// The RLP of the value.
+        value: Vec<u8>,
+    },
+    /// An extension: shared nibbles and the reference of the node below.
+    Extension {
+        /// The shared nibbles.
+        key: Vec<u8>,
+        /// The reference (RLP or hash) of the child.
+        child: RlpNode,
+    },
+    /// A branch: the references of its present children, by nibble.
+    Branch {
+        /// Present children.
+        mask: TrieMask,
+        /// Their references, in nibble order.
+        children: Vec<RlpNode>,
+    },
+}
+
+impl TrieNode {
+    /// The node's reference as its parent holds it: its RLP if shorter than 32 bytes, else
+    /// the RLP of its hash.
+    pub fn reference(&self, buf: &mut Vec<u8>) -> RlpNode {
+        buf.clear();
+        match self {
+            Self::Leaf { key, value } => {
+                LeafNodeRef::new(&Nibbles::from_nibbles_unchecked(key), value).rlp(buf)
+            }
+            Self::Extension { key, child } => {
+                ExtensionNodeRef::new(&Nibbles::from_nibbles_unchecked(key), child).rlp(buf)
+            }
+            Self::Branch { mask, children } => BranchNodeRef::new(children, *mask).rlp(buf),
+        }
+    }
+
+    /// The hash of this node as a trie root.
+    pub fn root_hash(&self) -> B256 {
+        let reference = self.reference(&mut Vec::with_capacity(600));
+        reference.as_hash().unwrap_or_else(|| keccak256(reference.as_slice()))
+    }
+}
+
+fn put_nibbles(out: &mut Vec<u8>, nibbles: &[u8]) {
+    out.push(nibbles.len() as u8);
+    out.extend(nibbles.chunks(2).map(|c| (c[0] << 4) | c.get(1).copied().unwrap_or(0)));
+}
+
+fn read_nibbles(r: &mut Reader<'_>) -> CodecResult<Vec<u8>> {
+    let len = r.byte()? as usize;
+    if len > 64 {
+        return Err(format!("nibble path of {len}"));
+    }
+    let packed = r.bytes(len.div_ceil(2))?;
+    Ok((0..len).map(|i| if i % 2 == 0 { packed[i / 2] >> 4 } else { packed[i / 2] & 0x0f }).collect())
+}
+
+fn read_rlp_node(bytes: &[u8]) -> CodecResult<RlpNode> {
+    RlpNode::from_raw(bytes).ok_or_else(|| format!("node reference of {} bytes", bytes.len()))
+}
+
+impl Value for TrieNode {
+    fn compress(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Leaf { key, value } => {
+                out.push(0);
+                put_nibbles(out, key);
+                out.extend_from_slice(value);
+            }
+            Self::Extension { key, child } => {
+                out.push(1);
+                put_nibbles(out, key);
+                out.extend_from_slice(child);
+            }
+            Self::Branch { mask, children } => {
+                out.push(2);
+                out.extend_from_slice(&mask.get().to_be_bytes());
+                for child in children {
+                    out.push(child.len() as u8);
+                    out.extend_from_slice(child);
+                }
+            }
+        }
+    }
+    fn decompress(data: &[u8]) -> CodecResult<Self> {
+        let mut r = Reader(data);
+        match r.byte()? {
+            0 => Ok(Self::Leaf { key: read_nibbles(&mut r)?, value: r.rest().to_vec() }),
+            1 => Ok(Self::Extension { key: read_nibbles(&mut r)?, child: read_rlp_node(r.rest())? }),
+            2 => {
+                let mask = TrieMask::new(u16::from_be_bytes([r.byte()?, r.byte()?]));
+                let mut children = Vec::with_capacity(mask.count_ones() as usize);
+                for _ in 0..mask.count_ones() {
+                    let len = r.byte()? as usize;
+                    children.push(read_rlp_node(r.bytes(len)?)?);
+                }
+                r.finish()?;
+                Ok(Self::Branch { mask, children })
+            }
+            tag => Err(format!("unknown trie node tag {tag}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn roundtrip<V: Value + PartialEq + std::fmt::Debug>(v: V) {
+        let mut out = Vec::new();
+        v.compress(&mut out);
+        assert_eq!(V::decompress(&out).unwrap(), v);
+    }
+
+    #[test]
+    fn values_roundtrip() {
+        roundtrip(Account { nonce: 0, balance: U256::ZERO, code_hash: KECCAK_EMPTY });
+        roundtrip(Account { nonce: u64::MAX, balance: U256::MAX, code_hash: B256::repeat_byte(7) });
+        roundtrip(AccountBefore { address: Address::repeat_byte(1), info: None });
+        roundtrip(StorageBefore {
+            address: Address::repeat_byte(1),
+            slot: B256::repeat_byte(2),
+            value: U256::from(3),
+        });
+        roundtrip(TrieNode::Leaf { key: vec![1, 2, 3], value: vec![0x80] });
+        roundtrip(TrieNode::Extension { key: vec![0xf], child: RlpNode::word_rlp(&B256::ZERO) });
+    }
+
+    #[test]
+    fn corrupt_values_are_errors_not_panics() {
+        assert!(Account::decompress(&[]).is_err());
+        assert!(Account::decompress(&[0x81, 1]).is_err());
+        assert!(TrieNode::decompress(&[2, 0, 3, 40]).is_err());
+        assert!(TrieNode::decompress(&[9]).is_err());
+        assert!(TrieNode::decompress(&[0, 200]).is_err());
+    }
+}

@@ -1,0 +1,421 @@
+//! Chain-scoped access to the shared tables: state reads for revm, state and block writes with
+//! changesets, incremental state roots, and unwinding.
+
+use crate::{
+    codec::{Key, NibblePath},
+    env::DbTx,
+    models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode},
+    tables::*,
+    trie::{key_nibbles, trie_root, update_trie, NodeStore, TrieChange},
+    DatabaseError, DbResult,
+};
+use alloy_consensus::Header;
+use alloy_primitives::{keccak256, Address, B256, U256};
+use alloy_rlp::Encodable;
+use alloy_trie::TrieAccount;
+use libmdbx::{TransactionKind, RW};
+use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
+use revm::{bytecode::Bytecode, database_interface::DatabaseRef, state::AccountInfo};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The state a block (or a genesis) changes, as new values.
+#[derive(Debug, Clone, Default)]
+pub struct StateChanges {
+    /// New accounts; `None` deletes the account.
+    pub accounts: BTreeMap<Address, Option<Account>>,
+    /// New storage values by account; zero deletes the slot.
+    pub storage: BTreeMap<Address, BTreeMap<B256, U256>>,
+    /// Accounts whose whole storage was wiped before `storage` applies.
+    pub wiped: BTreeSet<Address>,
+    /// New contract code by hash.
+    pub contracts: Vec<(B256, Vec<u8>)>,
+}
+
+/// A block as it is stored.
+#[derive(Debug, Clone)]
+pub struct StoredBlock {
+    /// The sealed header's hash.
+    pub hash: B256,
+    /// The header.
+    pub header: Header,
+    /// The transactions, in order.
+    pub transactions: Vec<OpTxEnvelope>,
+    /// Their receipts.
+    pub receipts: Vec<OpReceiptEnvelope>,
+}
+
+fn key_bytes<K: Key>(key: &K) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64);
+    key.encode_key(&mut out);
+    out
+}
+
+/// One chain's view of a transaction over the shared tables.
+#[derive(Debug)]
+pub struct ChainProvider<'a, 'env, K: TransactionKind> {
+    tx: &'a DbTx<'env, K>,
+    chain: ChainId,
+}
+
+impl<K: TransactionKind> Clone for ChainProvider<'_, '_, K> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<K: TransactionKind> Copy for ChainProvider<'_, '_, K> {}
+
+impl<'a, 'env, K: TransactionKind> ChainProvider<'a, 'env, K> {
+    /// A view of `chain` in `tx`.
+    pub const fn new(tx: &'a DbTx<'env, K>, chain: ChainId) -> Self {
+        Self { tx, chain }
+    }
+
+    /// The chain id.
+    pub const fn chain(&self) -> ChainId {
+        self.chain
+    }
+
+    /// The chain's executed head, if it has been initialised.
+    pub fn head(&self) -> DbResult<Option<ChainHead>> {
+        self.tx.get::<ChainHeads>(&self.chain)
+    }
+
+    /// The hash of the genesis this chain was initialised with.
+    pub fn genesis_hash(&self) -> DbResult<Option<B256>> {
+        self.tx.get::<ChainGenesis>(&self.chain)
+    }
+
+    /// The header of canonical block `number`.
+    pub fn header(&self, number: u64) -> DbResult<Option<Header>> {
+        self.tx.get::<Headers>(&(self.chain, number))
+    }
+
+    /// The hash of canonical block `number`.
+    pub fn block_hash(&self, number: u64) -> DbResult<Option<B256>> {
+        self.tx.get::<CanonicalHashes>(&(self.chain, number))
+    }
+
+    /// The number of the block with `hash`.
+    pub fn block_number(&self, hash: B256) -> DbResult<Option<u64>> {
+        self.tx.get::<HeaderNumbers>(&(self.chain, hash))
+    }
+
+    /// The transactions of block `number`.
+    pub fn transactions(&self, number: u64) -> DbResult<Vec<OpTxEnvelope>> {
+        let prefix = key_bytes(&(self.chain, number));
+        Ok(self.tx.walk_prefix::<Transactions>(&prefix)?.into_iter().map(|(_, tx)| tx).collect())
+    }
+
+    /// The receipts of block `number`.
+    pub fn receipts(&self, number: u64) -> DbResult<Vec<OpReceiptEnvelope>> {
+        let prefix = key_bytes(&(self.chain, number));
+        Ok(self.tx.walk_prefix::<Receipts>(&prefix)?.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// The account at `address`.
+    pub fn account(&self, address: Address) -> DbResult<Option<Account>> {
+        self.tx.get::<PlainAccounts>(&(self.chain, address))
+    }
+
+    /// The value of storage `slot` of `address` (zero when unset).
+    pub fn storage(&self, address: Address, slot: B256) -> DbResult<U256> {
+        Ok(self.tx.get::<PlainStorage>(&(self.chain, address, slot))?.unwrap_or_default())
+    }
+
+    /// Every account of the chain's plain state, in address order.
+    pub fn all_accounts(&self) -> DbResult<Vec<(Address, Account)>> {
+        let prefix = key_bytes(&self.chain);
+        let rows = self.tx.walk_prefix::<PlainAccounts>(&prefix)?;
+        Ok(rows.into_iter().map(|((_, address), account)| (address, account)).collect())
+    }
+
+    /// Every non-zero storage slot of `address`.
+    pub fn all_storage(&self, address: Address) -> DbResult<Vec<(B256, U256)>> {
+        let prefix = key_bytes(&(self.chain, address));
+        let rows = self.tx.walk_prefix::<PlainStorage>(&prefix)?;
+        Ok(rows.into_iter().map(|((_, _, slot), value)| (slot, value)).collect())
+    }
+
+    /// The chain's state root, from the stored account trie.
+    pub fn state_root(&self) -> DbResult<B256> {
+        trie_root(&mut TrieView { tx: self.tx, chain: self.chain, owner: None })
+    }
+
+    /// The storage root of `address`, from its stored storage trie.
+    pub fn storage_root(&self, address: Address) -> DbResult<B256> {
+        trie_root(&mut TrieView { tx: self.tx, chain: self.chain, owner: Some(keccak256(address)) })
+    }
+
+    /// The state as revm reads it.
+    pub const fn state(&self) -> StateProviderDb<'a, 'env, K> {
+        StateProviderDb { provider: *self }
+    }
+}
+
+/// The nodes of one trie of one chain, read or written through a transaction.
+struct TrieView<'a, 'env, K: TransactionKind> {
+    tx: &'a DbTx<'env, K>,
+    chain: ChainId,
+    /// `None` for the account trie, else the hashed address owning a storage trie.
+    owner: Option<B256>,
+}
+
+impl<K: TransactionKind> TrieView<'_, '_, K> {
+    fn read(&self, path: &[u8]) -> DbResult<Option<TrieNode>> {
+        let path = NibblePath(path.to_vec());
+        match self.owner {
+            None => self.tx.get::<AccountsTrie>(&(self.chain, path)),
+            Some(owner) => self.tx.get::<StoragesTrie>(&(self.chain, owner, path)),
+        }
+    }
+}
+
+impl<K: TransactionKind> NodeStore for TrieView<'_, '_, K> {
+    fn node(&mut self, path: &[u8]) -> DbResult<Option<TrieNode>> {
+        self.read(path)
+    }
+    fn put_node(&mut self, _: &[u8], _: &TrieNode) -> DbResult<()> {
+        Err(DatabaseError::Inconsistent("trie write through a read-only view".into()))
+    }
+    fn delete_node(&mut self, _: &[u8]) -> DbResult<()> {
+        Err(DatabaseError::Inconsistent("trie write through a read-only view".into()))
+    }
+}
+
+/// A writable trie view.
+struct TrieWriter<'a, 'env>(TrieView<'a, 'env, RW>);
+
+impl NodeStore for TrieWriter<'_, '_> {
+    fn node(&mut self, path: &[u8]) -> DbResult<Option<TrieNode>> {
+        self.0.read(path)
+    }
+    fn put_node(&mut self, path: &[u8], node: &TrieNode) -> DbResult<()> {
+        let path = NibblePath(path.to_vec());
+        match self.0.owner {
+            None => self.0.tx.put::<AccountsTrie>(&(self.0.chain, path), node),
+            Some(owner) => self.0.tx.put::<StoragesTrie>(&(self.0.chain, owner, path), node),
+        }
+    }
+    fn delete_node(&mut self, path: &[u8]) -> DbResult<()> {
+        let path = NibblePath(path.to_vec());
+        match self.0.owner {
+            None => self.0.tx.delete::<AccountsTrie>(&(self.0.chain, path)),
+            Some(owner) => self.0.tx.delete::<StoragesTrie>(&(self.0.chain, owner, path)),
+        }
+        .map(drop)
+    }
+}
+
+fn storage_leaf(value: U256) -> Option<Vec<u8>> {
+    (!value.is_zero()).then(|| alloy_rlp::encode(value))
+}
+
+impl ChainProvider<'_, '_, RW> {
+    fn trie(&self, owner: Option<B256>) -> TrieWriter<'_, '_> {
+        TrieWriter(TrieView { tx: self.tx, chain: self.chain, owner })
+    }
+
+    /// Applies `changes` as block `number`'s state transition: writes the plain state, records the
+    /// previous values in the changesets, updates the tries, and returns the new state root.
+    pub fn write_state(&self, number: u64, changes: &StateChanges) -> DbResult<B256> {
+        let chain = self.chain;
+        for (hash, code) in &changes.contracts {
+            self.tx.put::<Bytecodes>(hash, code)?;
+        }
+        let mut touched_storage: BTreeMap<Address, BTreeSet<B256>> = BTreeMap::new();
+        for address in &changes.wiped {
+            let slots = touched_storage.entry(*address).or_default();
+            for (slot, value) in self.all_storage(*address)? {
+                let before = StorageBefore { address: *address, slot, value };
+                self.tx.put::<StorageChangeSets>(&(chain, number), &before)?;
+                slots.insert(slot);
+            }
+            self.tx.delete_prefix::<PlainStorage>(&key_bytes(&(chain, *address)))?;
+            let owner = keccak256(address);
+            self.tx.delete_prefix::<StoragesTrie>(&key_bytes(&(chain, owner)))?;
+        }
+        for (address, slots) in &changes.storage {
+            let recorded = touched_storage.entry(*address).or_default();
+            for (slot, value) in slots {
+                if !changes.wiped.contains(address) {
+                    let before = StorageBefore { address: *address, slot: *slot, value: self.storage(*address, *slot)? };
+                    if before.value == *value {
+                        continue;
+                    }
+                    self.tx.put::<StorageChangeSets>(&(chain, number), &before)?;
+                } else if !recorded.contains(slot) {
+                    let before = StorageBefore { address: *address, slot: *slot, value: U256::ZERO };
+                    self.tx.put::<StorageChangeSets>(&(chain, number), &before)?;
+                }
+                recorded.insert(*slot);
+                self.put_storage(*address, *slot, *value)?;
+            }
+        }
+        let mut touched_accounts: BTreeSet<Address> = touched_storage.keys().copied().collect();
+        for (address, account) in &changes.accounts {
+            let before = self.account(*address)?;
+            if before == *account {
+                continue;
+            }
+            self.tx.put::<AccountChangeSets>(&(chain, number), &AccountBefore { address: *address, info: before })?;
+            self.put_account(*address, *account)?;
+            touched_accounts.insert(*address);
+        }
+        self.update_tries(&touched_accounts, &touched_storage)
+    }
+
+    fn put_storage(&self, address: Address, slot: B256, value: U256) -> DbResult<()> {
+        let key = (self.chain, address, slot);
+        if value.is_zero() {
+            self.tx.delete::<PlainStorage>(&key).map(drop)
+        } else {
+            self.tx.put::<PlainStorage>(&key, &value)
+        }
+    }
+
+    fn put_account(&self, address: Address, account: Option<Account>) -> DbResult<()> {
+        match account {
+            Some(account) => self.tx.put::<PlainAccounts>(&(self.chain, address), &account),
+            None => self.tx.delete::<PlainAccounts>(&(self.chain, address)).map(drop),
+        }
+    }
+
+    /// Brings the tries in line with the plain state for the touched keys; returns the root.
+    fn update_tries(
+        &self,
+        accounts: &BTreeSet<Address>,
+        storage: &BTreeMap<Address, BTreeSet<B256>>,
+    ) -> DbResult<B256> {
+        for (address, slots) in storage {
+            let changes: Vec<TrieChange> = slots
+                .iter()
+                .map(|slot| Ok((key_nibbles(&keccak256(slot)), storage_leaf(self.storage(*address, *slot)?))))
+                .collect::<DbResult<_>>()?;
+            update_trie(&mut self.trie(Some(keccak256(address))), changes)?;
+        }
+        let mut changes: Vec<TrieChange> = Vec::with_capacity(accounts.len());
+        for address in accounts {
+            let leaf = match self.account(*address)? {
+                Some(account) => {
+                    let trie_account = TrieAccount {
+                        nonce: account.nonce,
+                        balance: account.balance,
+                        storage_root: self.storage_root(*address)?,
+                        code_hash: account.code_hash,
+                    };
+                    let mut out = Vec::with_capacity(110);
+                    trie_account.encode(&mut out);
+                    Some(out)
+                }
+                None => None,
+            };
+            changes.push((key_nibbles(&keccak256(address)), leaf));
+        }
+        update_trie(&mut self.trie(None), changes)
+    }
+
+    /// Stores block `block` as the chain's new canonical head.
+    pub fn write_block(&self, block: &StoredBlock) -> DbResult<()> {
+        let chain = self.chain;
+        let number = block.header.number;
+        self.tx.put::<Headers>(&(chain, number), &block.header)?;
+        self.tx.put::<CanonicalHashes>(&(chain, number), &block.hash)?;
+        self.tx.put::<HeaderNumbers>(&(chain, block.hash), &number)?;
+        self.tx.put::<BlockBodies>(&(chain, number), &(block.transactions.len() as u64))?;
+        for (index, tx) in block.transactions.iter().enumerate() {
+            self.tx.put::<Transactions>(&(chain, number, index as u32), tx)?;
+        }
+        for (index, receipt) in block.receipts.iter().enumerate() {
+            self.tx.put::<Receipts>(&(chain, number, index as u32), receipt)?;
+        }
+        self.tx.put::<ChainHeads>(&chain, &ChainHead { number, hash: block.hash })
+    }
+
+    /// Records the genesis hash the chain was initialised with.
+    pub fn set_genesis_hash(&self, hash: B256) -> DbResult<()> {
+        self.tx.put::<ChainGenesis>(&self.chain, &hash)
+    }
+
+    /// Unwinds the chain to block `target`: state, tries, blocks, receipts and head are restored
+    /// to exactly what they were when `target` was the head. Returns the restored state root.
+    pub fn unwind_to(&self, target: u64) -> DbResult<B256> {
+        let chain = self.chain;
+        let head = self.head()?.ok_or_else(|| DatabaseError::ChainState {
+            chain,
+            what: "cannot unwind a chain that was never initialised".into(),
+        })?;
+        if target > head.number {
+            return Err(DatabaseError::ChainState {
+                chain,
+                what: format!("cannot unwind to block {target}: the head is {}", head.number),
+            });
+        }
+        let target_hash = self.block_hash(target)?.ok_or_else(|| DatabaseError::ChainState {
+            chain,
+            what: format!("block {target} is not stored"),
+        })?;
+        let mut accounts = BTreeSet::new();
+        let mut storage: BTreeMap<Address, BTreeSet<B256>> = BTreeMap::new();
+        for number in (target + 1..=head.number).rev() {
+            let prefix = key_bytes(&(chain, number));
+            for (_, before) in self.tx.walk_prefix::<StorageChangeSets>(&prefix)? {
+                self.put_storage(before.address, before.slot, before.value)?;
+                storage.entry(before.address).or_default().insert(before.slot);
+            }
+            for (_, before) in self.tx.walk_prefix::<AccountChangeSets>(&prefix)? {
+                self.put_account(before.address, before.info)?;
+                accounts.insert(before.address);
+            }
+            self.tx.delete::<StorageChangeSets>(&(chain, number))?;
+            self.tx.delete::<AccountChangeSets>(&(chain, number))?;
+            if let Some(hash) = self.block_hash(number)? {
+                self.tx.delete::<HeaderNumbers>(&(chain, hash))?;
+            }
+            self.tx.delete::<Headers>(&(chain, number))?;
+            self.tx.delete::<CanonicalHashes>(&(chain, number))?;
+            self.tx.delete::<BlockBodies>(&(chain, number))?;
+            self.tx.delete_prefix::<Transactions>(&prefix)?;
+            self.tx.delete_prefix::<Receipts>(&prefix)?;
+        }
+        accounts.extend(storage.keys().copied());
+        let root = self.update_tries(&accounts, &storage)?;
+        self.tx.put::<ChainHeads>(&chain, &ChainHead { number: target, hash: target_hash })?;
+        Ok(root)
+    }
+}
+
+/// The plain state of one chain as a revm [`DatabaseRef`].
+#[derive(Debug)]
+pub struct StateProviderDb<'a, 'env, K: TransactionKind> {
+    provider: ChainProvider<'a, 'env, K>,
+}
+
+impl<K: TransactionKind> Clone for StateProviderDb<'_, '_, K> {
+    fn clone(&self) -> Self {
+        Self { provider: self.provider }
+    }
+}
+
+impl<K: TransactionKind> DatabaseRef for StateProviderDb<'_, '_, K> {
+    type Error = DatabaseError;
+
+    fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
+        Ok(self.provider.account(address)?.map(Into::into))
+    }
+
+    fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
+        let code = self.provider.tx.get::<Bytecodes>(&code_hash)?.ok_or_else(|| {
+            DatabaseError::Inconsistent(format!("bytecode {code_hash} is missing"))
+        })?;
+        Ok(Bytecode::new_raw(code.into()))
+    }
+
+    fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
+        self.provider.storage(address, B256::from(index))
+    }
+
+    fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
+        Ok(self.provider.block_hash(number)?.unwrap_or_default())
+    }
+}

@@ -1,0 +1,77 @@
+//! The table definitions. Every chain-scoped key begins with the chain id, so all chains share
+//! one set of tables and each chain's entries are contiguous.
+
+use crate::{
+    codec::{Key, NibblePath, Value},
+    models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode},
+};
+use alloy_consensus::Header;
+use alloy_primitives::{Address, B256, U256};
+use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
+
+/// A typed MDBX table.
+pub trait Table {
+    /// The table's name in the environment.
+    const NAME: &'static str;
+    /// Whether a key holds several sorted values.
+    const DUPSORT: bool;
+    /// The key type.
+    type Key: Key;
+    /// The value type.
+    type Value: Value;
+}
+
+macro_rules! tables {
+    ($( $(#[$doc:meta])* $name:ident: $key:ty => $value:ty $(, dup = $dup:literal)?; )*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug, Clone, Copy, Default)]
+            pub struct $name;
+
+            impl Table for $name {
+                const NAME: &'static str = stringify!($name);
+                const DUPSORT: bool = false $(|| $dup)?;
+                type Key = $key;
+                type Value = $value;
+            }
+        )*
+
+        /// The name and dup-sort flag of every table, in declaration order.
+        pub const TABLES: &[(&str, bool)] = &[$(($name::NAME, $name::DUPSORT)),*];
+    };
+}
+
+tables! {
+    /// Database-wide settings, such as the schema version.
+    Metadata: String => Vec<u8>;
+    /// The hash of the genesis each chain was initialised with.
+    ChainGenesis: u64 => B256;
+    /// The executed head of each chain.
+    ChainHeads: u64 => ChainHead;
+    /// Headers by `(chain, number)`.
+    Headers: (ChainId, u64) => Header;
+    /// Canonical block hash by `(chain, number)`.
+    CanonicalHashes: (ChainId, u64) => B256;
+    /// Block number by `(chain, hash)`.
+    HeaderNumbers: (ChainId, B256) => u64;
+    /// Number of transactions in each block, by `(chain, number)`.
+    BlockBodies: (ChainId, u64) => u64;
+    /// Transactions by `(chain, block, index)`.
+    Transactions: (ChainId, u64, u32) => OpTxEnvelope;
+    /// Receipts by `(chain, block, index)`.
+    Receipts: (ChainId, u64, u32) => OpReceiptEnvelope;
+    /// Accounts by `(chain, address)`.
+    PlainAccounts: (ChainId, Address) => Account;
+    /// Storage slots by `(chain, address, slot)`; absent means zero.
+    PlainStorage: (ChainId, Address, B256) => U256;
+    /// Contract bytecode by code hash, stored once for every chain.
+    Bytecodes: B256 => Vec<u8>;
+    /// Accounts as they were before block `(chain, number)` changed them.
+    AccountChangeSets: (ChainId, u64) => AccountBefore, dup = true;
+    /// Storage slots as they were before block `(chain, number)` changed them.
+    StorageChangeSets: (ChainId, u64) => StorageBefore, dup = true;
+    /// Account trie nodes by `(chain, path)`; the leaves are the hashed account state.
+    AccountsTrie: (ChainId, NibblePath) => TrieNode;
+    /// Storage trie nodes by `(chain, hashed address, path)`; the leaves are the hashed storage.
+    StoragesTrie: (ChainId, B256, NibblePath) => TrieNode;
+}
