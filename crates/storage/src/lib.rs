@@ -23,7 +23,7 @@ pub mod trie;
 pub use codec::{CodecResult, Key, KeyPart, NibblePath, Value};
 pub use env::{DatabaseEnv, DatabaseMode, DbTx, TableStats, SCHEMA_VERSION};
 pub use error::{DatabaseError, DbResult};
-pub use libmdbx::{RO, RW};
+pub use libmdbx::{TransactionKind, RO, RW};
 pub use models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode};
 pub use provider::{ChainProvider, StateChanges, StateProviderDb, StoredBlock};
 pub use tables::Table;

@@ -1,0 +1,120 @@
+//! The command line.
+
+use clap::{Args, Parser, Subcommand};
+use eyre::WrapErr;
+use lockstep_chainspec::ChainSpec;
+use lockstep_execution::ChainExecutor;
+use lockstep_storage::{DatabaseEnv, DatabaseMode};
+use std::{path::PathBuf, sync::Arc};
+
+/// lockstep: one node for every chain of an OP Stack superchain.
+#[derive(Debug, Parser)]
+#[command(version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Write a chain's genesis into the database and print its state root and block hash.
+    ///
+    /// Idempotent: running it again with the same files changes nothing. A datadir that holds a
+    /// different genesis for the same chain id is refused.
+    Init(InitArgs),
+    /// Inspect the database.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Args)]
+struct DatadirArgs {
+    /// The database directory, shared by every chain.
+    #[arg(long, env = "LOCKSTEP_DATADIR", value_name = "DIR")]
+    datadir: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct InitArgs {
+    #[command(flatten)]
+    datadir: DatadirArgs,
+    /// The chain's op-node rollup config (`rollup.json`).
+    #[arg(long = "rollup-config", env = "LOCKSTEP_ROLLUP_CONFIG", value_name = "FILE")]
+    rollup_config: PathBuf,
+    /// The chain's geth genesis (`genesis.json`, plain or gzipped).
+    #[arg(long, env = "LOCKSTEP_GENESIS", value_name = "FILE")]
+    genesis: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+enum DbCommand {
+    /// Print every table's entry count and size.
+    Stats(DatadirArgs),
+}
+
+impl Cli {
+    /// Runs the chosen command.
+    pub(crate) fn run(self) -> eyre::Result<()> {
+        match self.command {
+            Command::Init(args) => init(&args),
+            Command::Db(DbCommand::Stats(args)) => db_stats(&args),
+        }
+    }
+}
+
+fn init(args: &InitArgs) -> eyre::Result<()> {
+    let spec = ChainSpec::load(&args.rollup_config, &args.genesis)?;
+    let env = DatabaseEnv::open(&args.datadir.datadir, DatabaseMode::ReadWrite)
+        .wrap_err_with(|| format!("opening {}", args.datadir.datadir.display()))?;
+    let executor = ChainExecutor::new(Arc::new(spec));
+    let tx = env.tx_mut()?;
+    let info = executor.init_genesis(&tx)?;
+    if info.newly_written {
+        tx.commit()?;
+    }
+    let expected = executor.spec().expected_genesis_hash();
+    if info.hash != expected {
+        tracing::warn!(
+            computed = %info.hash, %expected,
+            "the genesis hash differs from genesis.l2.hash in rollup.json"
+        );
+    }
+    let out = serde_json::json!({
+        "chainId": executor.chain_id(),
+        "stateRoot": info.state_root,
+        "blockHash": info.hash,
+        "written": info.newly_written,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn db_stats(args: &DatadirArgs) -> eyre::Result<()> {
+    let env = DatabaseEnv::open(&args.datadir, DatabaseMode::ReadOnly)
+        .wrap_err_with(|| format!("opening {}", args.datadir.display()))?;
+    let stats = env.table_stats()?;
+    println!("{:<20} {:>12} {:>14}", "table", "entries", "size");
+    let (mut entries, mut size) = (0, 0);
+    for table in &stats {
+        println!("{:<20} {:>12} {:>14}", table.name, table.entries, human_bytes(table.size));
+        entries += table.entries;
+        size += table.size;
+    }
+    println!("{:<20} {:>12} {:>14}", "total", entries, human_bytes(size));
+    Ok(())
+}
+
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}

@@ -1,0 +1,22 @@
+//! Chain configuration in the formats operators already have.
+//!
+//! - op-node's `rollup.json`, read into kona's [`RollupConfig`];
+//! - geth's `genesis.json` (plain or gzip), read into alloy's [`Genesis`];
+//! - lockstep's superchain-set TOML, which lists the chains of a set ([`SuperchainSet`]).
+//!
+//! Every parse error names the file and the field that was wrong.
+//!
+//! Good starting points: [`ChainSpec::load`], [`ChainSpec::genesis_header`] and
+//! [`SuperchainSet::load`].
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod error;
+mod spec;
+mod superchain;
+
+pub use alloy_genesis::Genesis;
+pub use error::ChainSpecError;
+pub use kona_genesis::RollupConfig;
+pub use spec::{ChainSpec, L2_TO_L1_MESSAGE_PASSER};
+pub use superchain::{SuperchainChain, SuperchainSet};

@@ -1,0 +1,187 @@
+use crate::ChainSpecError;
+use alloy_consensus::{Header, EMPTY_OMMER_ROOT_HASH};
+use alloy_eips::{eip1559::INITIAL_BASE_FEE, eip7685::EMPTY_REQUESTS_HASH};
+use alloy_genesis::Genesis;
+use alloy_primitives::{address, Address, B256, B64};
+use alloy_trie::EMPTY_ROOT_HASH;
+use kona_genesis::RollupConfig;
+use serde::de::DeserializeOwned;
+use std::{
+    io::Read,
+    path::{Path, PathBuf},
+};
+
+/// The L2-to-L1 message passer predeploy, whose storage root goes into output roots and, from
+/// Isthmus, into the header's withdrawals root.
+pub const L2_TO_L1_MESSAGE_PASSER: Address = address!("0x4200000000000000000000000000000000000016");
+
+/// One L2 chain: its rollup config and its genesis.
+#[derive(Debug, Clone)]
+pub struct ChainSpec {
+    /// The rollup config (op-node `rollup.json`).
+    pub rollup: RollupConfig,
+    /// The genesis (geth `genesis.json`).
+    pub genesis: Genesis,
+}
+
+fn read_file(path: &Path) -> Result<Vec<u8>, ChainSpecError> {
+    let io = |source| ChainSpecError::Io { path: path.to_path_buf(), source };
+    let raw = std::fs::read(path).map_err(io)?;
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        let mut out = Vec::with_capacity(raw.len() * 4);
+        flate2::read::GzDecoder::new(raw.as_slice()).read_to_end(&mut out).map_err(io)?;
+        return Ok(out);
+    }
+    Ok(raw)
+}
+
+/// Parses JSON, reporting the path of the field that failed.
+pub(crate) fn parse_json<T: DeserializeOwned>(
+    path: &Path,
+    value: serde_json::Value,
+) -> Result<T, ChainSpecError> {
+    serde_path_to_error::deserialize(value).map_err(|err| ChainSpecError::Field {
+        path: path.to_path_buf(),
+        field: field_name(err.path().to_string()),
+        message: err.into_inner().to_string(),
+    })
+}
+
+pub(crate) fn field_name(path: String) -> String {
+    if path == "." || path.is_empty() {
+        "(top level)".into()
+    } else {
+        path
+    }
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, ChainSpecError> {
+    let raw = read_file(path)?;
+    serde_json::from_slice(&raw).map_err(|err| ChainSpecError::Invalid {
+        path: path.to_path_buf(),
+        reason: format!("not valid JSON: {err}"),
+    })
+}
+
+impl ChainSpec {
+    /// Reads a chain from its `rollup.json` and `genesis.json` (optionally gzipped).
+    pub fn load(rollup_path: &Path, genesis_path: &Path) -> Result<Self, ChainSpecError> {
+        let rollup: RollupConfig = parse_json(rollup_path, read_json(rollup_path)?)?;
+        let mut genesis_json = read_json(genesis_path)?;
+        // The superchain registry ships genesis files with `"config": null`: the chain's rules
+        // come from rollup.json instead.
+        if let Some(map) = genesis_json.as_object_mut() {
+            if map.get("config").is_some_and(|c| c.is_null()) {
+                map.remove("config");
+            }
+        }
+        let config_chain_id =
+            genesis_json.pointer("/config/chainId").and_then(serde_json::Value::as_u64);
+        let genesis: Genesis = parse_json(genesis_path, genesis_json)?;
+        let spec = Self { rollup, genesis };
+        spec.validate(rollup_path, genesis_path, config_chain_id)?;
+        Ok(spec)
+    }
+
+    fn validate(
+        &self,
+        rollup_path: &Path,
+        genesis_path: &Path,
+        config_chain_id: Option<u64>,
+    ) -> Result<(), ChainSpecError> {
+        let invalid = |path: &Path, reason: String| ChainSpecError::Invalid {
+            path: PathBuf::from(path),
+            reason,
+        };
+        let forks = &self.rollup.hardforks;
+        if forks.jovian_time.is_some() || forks.interop_time.is_some() {
+            return Err(invalid(
+                rollup_path,
+                "hardforks after Isthmus (jovian_time, interop_time) are not supported".into(),
+            ));
+        }
+        if self.rollup.block_time == 0 {
+            return Err(invalid(rollup_path, "block_time must be positive".into()));
+        }
+        if self.genesis.timestamp != self.rollup.genesis.l2_time {
+            return Err(invalid(
+                genesis_path,
+                format!(
+                    "timestamp {} differs from rollup.json genesis.l2_time {}",
+                    self.genesis.timestamp, self.rollup.genesis.l2_time
+                ),
+            ));
+        }
+        let number = self.genesis.number.unwrap_or_default();
+        if number != self.rollup.genesis.l2.number {
+            return Err(invalid(
+                genesis_path,
+                format!(
+                    "number {number} differs from rollup.json genesis.l2.number {}",
+                    self.rollup.genesis.l2.number
+                ),
+            ));
+        }
+        if let Some(config_chain) = config_chain_id.filter(|id| *id != self.chain_id()) {
+            return Err(invalid(
+                genesis_path,
+                format!("config.chainId {config_chain} differs from rollup.json l2_chain_id {}", self.chain_id()),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The L2 chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.rollup.l2_chain_id.id()
+    }
+
+    /// The genesis block number.
+    pub fn genesis_number(&self) -> u64 {
+        self.genesis.number.unwrap_or_default()
+    }
+
+    /// The block hash the rollup config expects for genesis.
+    pub fn expected_genesis_hash(&self) -> B256 {
+        self.rollup.genesis.l2.hash
+    }
+
+    /// The genesis header, as op-geth and op-reth build it for the hardforks active at genesis.
+    ///
+    /// `state_root` is the root of the alloc, and `message_passer_root` the storage root of the
+    /// L2-to-L1 message passer (the withdrawals root from Isthmus).
+    pub fn genesis_header(&self, state_root: B256, message_passer_root: B256) -> Header {
+        let g = &self.genesis;
+        let t = g.timestamp;
+        let r = &self.rollup;
+        Header {
+            parent_hash: g.parent_hash.unwrap_or_default(),
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: g.coinbase,
+            state_root,
+            transactions_root: EMPTY_ROOT_HASH,
+            receipts_root: EMPTY_ROOT_HASH,
+            logs_bloom: Default::default(),
+            difficulty: g.difficulty,
+            number: self.genesis_number(),
+            gas_limit: g.gas_limit,
+            gas_used: 0,
+            timestamp: t,
+            extra_data: g.extra_data.clone(),
+            mix_hash: g.mix_hash,
+            nonce: B64::from(g.nonce),
+            base_fee_per_gas: Some(g.base_fee_per_gas.map_or(INITIAL_BASE_FEE, |fee| fee as u64)),
+            withdrawals_root: r.is_canyon_active(t).then(|| {
+                if r.is_isthmus_active(t) {
+                    message_passer_root
+                } else {
+                    EMPTY_ROOT_HASH
+                }
+            }),
+            blob_gas_used: r.is_ecotone_active(t).then(|| g.blob_gas_used.unwrap_or_default()),
+            excess_blob_gas: r.is_ecotone_active(t).then(|| g.excess_blob_gas.unwrap_or_default()),
+            parent_beacon_block_root: r.is_ecotone_active(t).then_some(B256::ZERO),
+            requests_hash: r.is_isthmus_active(t).then_some(EMPTY_REQUESTS_HASH),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! The EVM environment and header rules of an OP block: spec by timestamp, base fee, extra data.
+
+use crate::ExecutionError;
+use alloy_consensus::Header;
+use alloy_eips::eip1559::BaseFeeParams;
+use alloy_evm::EvmEnv;
+use alloy_primitives::{Bytes, B64, U256};
+use kona_genesis::RollupConfig;
+use op_alloy_consensus::{decode_holocene_extra_data, encode_holocene_extra_data};
+use op_revm::OpSpecId;
+use revm::context::{BlockEnv, CfgEnv};
+
+/// The OP EVM spec in force at `timestamp`.
+pub fn spec_id(rollup: &RollupConfig, timestamp: u64) -> OpSpecId {
+    if rollup.is_isthmus_active(timestamp) {
+        OpSpecId::ISTHMUS
+    } else if rollup.is_holocene_active(timestamp) {
+        OpSpecId::HOLOCENE
+    } else if rollup.is_granite_active(timestamp) {
+        OpSpecId::GRANITE
+    } else if rollup.is_fjord_active(timestamp) {
+        OpSpecId::FJORD
+    } else if rollup.is_ecotone_active(timestamp) {
+        OpSpecId::ECOTONE
+    } else if rollup.is_canyon_active(timestamp) {
+        OpSpecId::CANYON
+    } else if rollup.is_regolith_active(timestamp) {
+        OpSpecId::REGOLITH
+    } else {
+        OpSpecId::BEDROCK
+    }
+}
+
+/// The chain's default EIP-1559 parameters at `timestamp`.
+pub fn base_fee_params(rollup: &RollupConfig, timestamp: u64) -> BaseFeeParams {
+    if rollup.is_canyon_active(timestamp) {
+        rollup.chain_op_config.as_canyon_base_fee_params()
+    } else {
+        rollup.chain_op_config.as_base_fee_params()
+    }
+}
+
+/// The base fee of the block after `parent`, at `timestamp`. From Holocene the parameters come
+/// from the parent's extra data, as op-reth computes it.
+pub fn next_base_fee(
+    rollup: &RollupConfig,
+    parent: &Header,
+    timestamp: u64,
+) -> Result<u64, ExecutionError> {
+    let defaults = base_fee_params(rollup, timestamp);
+    let params = if rollup.is_holocene_active(parent.timestamp) {
+        let (elasticity, denominator) = decode_holocene_extra_data(&parent.extra_data)
+            .map_err(|e| ExecutionError::InvalidAttributes(format!("parent extra data: {e}")))?;
+        if elasticity == 0 && denominator == 0 {
+            defaults
+        } else {
+            BaseFeeParams::new(denominator as u128, elasticity as u128)
+        }
+    } else {
+        defaults
+    };
+    Ok(parent.next_block_base_fee(params).unwrap_or_default())
+}
+
+/// The extra data of a block at `timestamp`: the Holocene EIP-1559 parameters, or empty.
+pub fn extra_data(
+    rollup: &RollupConfig,
+    timestamp: u64,
+    eip_1559_params: Option<B64>,
+) -> Result<Bytes, ExecutionError> {
+    if !rollup.is_holocene_active(timestamp) {
+        return Ok(Bytes::new());
+    }
+    let params = eip_1559_params.ok_or_else(|| {
+        ExecutionError::InvalidAttributes("Holocene block without eip1559Params".into())
+    })?;
+    encode_holocene_extra_data(params, base_fee_params(rollup, timestamp))
+        .map_err(|e| ExecutionError::InvalidAttributes(format!("eip1559Params: {e}")))
+}
+
+/// The EVM environment for executing `header`.
+pub fn evm_env(rollup: &RollupConfig, header: &Header) -> EvmEnv<OpSpecId> {
+    let spec = spec_id(rollup, header.timestamp);
+    let cfg_env = CfgEnv::new_with_spec(spec).with_chain_id(rollup.l2_chain_id.id());
+    let block_env = BlockEnv {
+        number: U256::from(header.number),
+        beneficiary: header.beneficiary,
+        timestamp: U256::from(header.timestamp),
+        gas_limit: header.gas_limit,
+        basefee: header.base_fee_per_gas.unwrap_or_default(),
+        difficulty: header.difficulty,
+        prevrandao: Some(header.mix_hash),
+        blob_excess_gas_and_price: header.excess_blob_gas.map(|excess| {
+            revm::context_interface::block::BlobExcessGasAndPrice::new(
+                excess,
+                alloy_eips::eip4844::BLOB_GASPRICE_UPDATE_FRACTION as u64,
+            )
+        }),
+    };
+    EvmEnv { cfg_env, block_env }
+}

@@ -1,0 +1,401 @@
+//! Executing OP blocks from payload attributes over the shared MDBX state.
+
+use crate::{
+    env::{evm_env, extra_data, next_base_fee},
+    ExecutionError,
+};
+use alloy_consensus::{
+    proofs::ordered_trie_root_with_encoder, Header, TxReceipt, EMPTY_OMMER_ROOT_HASH,
+};
+use alloy_eips::{eip2718::Encodable2718, eip7685::EMPTY_REQUESTS_HASH};
+use alloy_evm::{
+    block::{BlockExecutionError, BlockExecutor, BlockValidationError},
+    EvmFactory,
+};
+use alloy_op_evm::{
+    block::{OpAlloyReceiptBuilder, OpBlockExecutor},
+    OpBlockExecutionCtx, OpEvmFactory,
+};
+use alloy_primitives::{keccak256, Bloom, B256, B64, U256};
+use alloy_trie::EMPTY_ROOT_HASH;
+use lockstep_chainspec::{ChainSpec, L2_TO_L1_MESSAGE_PASSER};
+use lockstep_storage::{
+    Account, ChainProvider, DatabaseError, DbTx, StateChanges, StoredBlock, RW,
+};
+use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
+use op_alloy_rpc_types_engine::OpPayloadAttributes;
+use revm::{
+    database::{states::bundle_state::BundleRetention, BundleState, State},
+    database_interface::{DatabaseRef, WrapDatabaseRef},
+};
+use std::sync::Arc;
+
+/// A block that was executed and written.
+#[derive(Debug, Clone)]
+pub struct ExecutedBlock {
+    /// The block as stored.
+    pub block: StoredBlock,
+    /// Transactions of the attributes that were invalid and left out, as op-reth leaves them out.
+    pub skipped: usize,
+}
+
+/// The outcome of executing transactions over some state, before anything is written.
+#[derive(Debug)]
+pub struct ExecutionOutcome {
+    /// The header fields known before execution (roots and gas still unset).
+    pub header: Header,
+    /// The transactions that were included.
+    pub transactions: Vec<OpTxEnvelope>,
+    /// Their receipts.
+    pub receipts: Vec<OpReceiptEnvelope>,
+    /// Gas used by the block.
+    pub gas_used: u64,
+    /// The state changes.
+    pub bundle: BundleState,
+    /// Transactions that were invalid and left out.
+    pub skipped: usize,
+}
+
+/// Executes the blocks of one chain.
+#[derive(Debug, Clone)]
+pub struct ChainExecutor {
+    spec: Arc<ChainSpec>,
+}
+
+impl ChainExecutor {
+    /// An executor for the chain described by `spec`.
+    pub const fn new(spec: Arc<ChainSpec>) -> Self {
+        Self { spec }
+    }
+
+    /// The chain's spec.
+    pub fn spec(&self) -> &ChainSpec {
+        &self.spec
+    }
+
+    /// The chain id.
+    pub fn chain_id(&self) -> u64 {
+        self.spec.chain_id()
+    }
+
+    /// Writes the chain's genesis (state, trie, header) unless it is there already, and returns
+    /// its state root and block hash. A different genesis already stored for this chain is an
+    /// error and nothing is written.
+    pub fn init_genesis(&self, tx: &DbTx<'_, RW>) -> Result<GenesisInfo, ExecutionError> {
+        let provider = ChainProvider::new(tx, self.chain_id());
+        let stored = provider.genesis_hash()?;
+        if stored.is_some() {
+            // computing it again would write; compare against the stored header instead
+            let number = self.spec.genesis_number();
+            let header = provider.header(number)?.ok_or_else(|| {
+                DatabaseError::Inconsistent(format!("genesis header {number} missing"))
+            })?;
+            let info = GenesisInfo {
+                state_root: header.state_root,
+                hash: header.hash_slow(),
+                newly_written: false,
+            };
+            let expected = self.expected_genesis_hash_without_writing()?;
+            if expected != info.hash {
+                return Err(ExecutionError::GenesisMismatch {
+                    chain: self.chain_id(),
+                    stored: info.hash,
+                    computed: expected,
+                });
+            }
+            return Ok(info);
+        }
+        let number = self.spec.genesis_number();
+        let state_root = provider.write_state(number, &genesis_changes(&self.spec))?;
+        let message_passer_root = provider.storage_root(L2_TO_L1_MESSAGE_PASSER)?;
+        let header = self.spec.genesis_header(state_root, message_passer_root);
+        let hash = header.hash_slow();
+        provider.write_block(&StoredBlock {
+            hash,
+            header,
+            transactions: Vec::new(),
+            receipts: Vec::new(),
+        })?;
+        provider.set_genesis_hash(hash)?;
+        Ok(GenesisInfo { state_root, hash, newly_written: true })
+    }
+
+    /// The genesis hash of the spec, computed from scratch in memory.
+    fn expected_genesis_hash_without_writing(&self) -> Result<B256, ExecutionError> {
+        let changes = genesis_changes(&self.spec);
+        let root_of = |slots: &std::collections::BTreeMap<B256, U256>| {
+            lockstep_storage::trie::root_from_leaves(slots.iter().filter(|(_, v)| !v.is_zero()).map(
+                |(slot, value)| (keccak256(slot), alloy_rlp::encode(value)),
+            ))
+        };
+        let empty = Default::default();
+        let state_root = lockstep_storage::trie::root_from_leaves(changes.accounts.iter().filter_map(
+            |(address, account)| {
+                let account = (*account)?;
+                let storage_root = root_of(changes.storage.get(address).unwrap_or(&empty));
+                let leaf = alloy_trie::TrieAccount {
+                    nonce: account.nonce,
+                    balance: account.balance,
+                    storage_root,
+                    code_hash: account.code_hash,
+                };
+                Some((keccak256(address), alloy_rlp::encode(leaf)))
+            },
+        ));
+        let passer = root_of(changes.storage.get(&L2_TO_L1_MESSAGE_PASSER).unwrap_or(&empty));
+        Ok(self.spec.genesis_header(state_root, passer).hash_slow())
+    }
+
+    /// Builds the header of the next block on `parent` from `attrs`, before execution.
+    pub fn next_header(
+        &self,
+        parent: &Header,
+        parent_hash: B256,
+        attrs: &OpPayloadAttributes,
+    ) -> Result<Header, ExecutionError> {
+        let rollup = &self.spec.rollup;
+        let pa = &attrs.payload_attributes;
+        let timestamp = pa.timestamp;
+        if timestamp <= parent.timestamp {
+            return Err(ExecutionError::InvalidAttributes(format!(
+                "timestamp {timestamp} is not after the parent's {}",
+                parent.timestamp
+            )));
+        }
+        let gas_limit = attrs
+            .gas_limit
+            .ok_or_else(|| ExecutionError::InvalidAttributes("gasLimit is required".into()))?;
+        let ecotone = rollup.is_ecotone_active(timestamp);
+        Ok(Header {
+            parent_hash,
+            ommers_hash: EMPTY_OMMER_ROOT_HASH,
+            beneficiary: pa.suggested_fee_recipient,
+            number: parent.number + 1,
+            gas_limit,
+            timestamp,
+            extra_data: extra_data(rollup, timestamp, attrs.eip_1559_params)?,
+            mix_hash: pa.prev_randao,
+            nonce: B64::ZERO,
+            base_fee_per_gas: Some(next_base_fee(rollup, parent, timestamp)?),
+            blob_gas_used: ecotone.then_some(0),
+            excess_blob_gas: ecotone.then_some(0),
+            parent_beacon_block_root: if ecotone { pa.parent_beacon_block_root } else { None },
+            requests_hash: rollup.is_isthmus_active(timestamp).then_some(EMPTY_REQUESTS_HASH),
+            withdrawals_root: rollup.is_canyon_active(timestamp).then_some(EMPTY_ROOT_HASH),
+            ..Default::default()
+        })
+    }
+
+    /// Executes the attributes' transactions on top of `header`'s parent state in `db`.
+    /// Nothing is written; the outcome holds the state changes.
+    pub fn execute_transactions<DB: DatabaseRef + std::fmt::Debug>(
+        &self,
+        header: Header,
+        attrs: &OpPayloadAttributes,
+        db: DB,
+    ) -> Result<ExecutionOutcome, ExecutionError>
+    where
+        DB::Error: Send + Sync + 'static,
+    {
+        let mut decoded = Vec::new();
+        for (index, tx) in attrs.decoded_transactions().enumerate() {
+            let tx = tx.map_err(|e| {
+                ExecutionError::InvalidAttributes(format!("transaction {index} does not decode: {e}"))
+            })?;
+            decoded.push(tx);
+        }
+        let recovered = crate::recover::recover_senders(decoded);
+        let mut state =
+            State::builder().with_database(WrapDatabaseRef(db)).with_bundle_update().build();
+        let evm = OpEvmFactory::default().create_evm(&mut state, evm_env(&self.spec.rollup, &header));
+        let ctx = OpBlockExecutionCtx {
+            parent_hash: header.parent_hash,
+            parent_beacon_block_root: header.parent_beacon_block_root,
+            extra_data: header.extra_data.clone(),
+        };
+        let mut executor =
+            OpBlockExecutor::new(evm, ctx, &self.spec.rollup, OpAlloyReceiptBuilder::default());
+        executor.apply_pre_execution_changes()?;
+        let mut transactions = Vec::with_capacity(recovered.len());
+        let mut skipped = 0;
+        for tx in recovered {
+            let Ok(tx) = tx else {
+                skipped += 1;
+                continue;
+            };
+            match executor.execute_transaction(&tx) {
+                Ok(_) => transactions.push(tx.into_inner()),
+                // op-reth leaves out a sequencer transaction the EVM rejects as invalid
+                Err(BlockExecutionError::Validation(BlockValidationError::InvalidTx { .. })) => {
+                    skipped += 1
+                }
+                Err(err) => return Err(err.into()),
+            }
+        }
+        let (_evm, result) = executor.finish()?;
+        state.merge_transitions(BundleRetention::Reverts);
+        Ok(ExecutionOutcome {
+            header,
+            transactions,
+            receipts: result.receipts,
+            gas_used: result.gas_used,
+            bundle: state.take_bundle(),
+            skipped,
+        })
+    }
+
+    /// Executes `attrs` on the chain's head and writes the block, its state, changesets, trie and
+    /// receipts in `tx`. The caller commits.
+    pub fn execute(
+        &self,
+        tx: &DbTx<'_, RW>,
+        attrs: &OpPayloadAttributes,
+    ) -> Result<ExecutedBlock, ExecutionError> {
+        let chain = self.chain_id();
+        let provider = ChainProvider::new(tx, chain);
+        let head = provider.head()?.ok_or(ExecutionError::NotInitialised(chain))?;
+        let parent = provider.header(head.number)?.ok_or_else(|| {
+            DatabaseError::Inconsistent(format!("chain {chain}: head header {} missing", head.number))
+        })?;
+        let header = self.next_header(&parent, head.hash, attrs)?;
+        let outcome = self.execute_transactions(header, attrs, provider.state())?;
+        let block = self.seal(&provider, outcome.header.number, outcome)?;
+        provider.write_block(&block.block)?;
+        Ok(block)
+    }
+
+    /// Writes the outcome's state and fills in the header's roots.
+    fn seal(
+        &self,
+        provider: &ChainProvider<'_, '_, RW>,
+        number: u64,
+        outcome: ExecutionOutcome,
+    ) -> Result<ExecutedBlock, ExecutionError> {
+        let rollup = &self.spec.rollup;
+        let mut header = outcome.header;
+        header.state_root = provider.write_state(number, &bundle_changes(&outcome.bundle))?;
+        if rollup.is_isthmus_active(header.timestamp) {
+            header.withdrawals_root = Some(provider.storage_root(L2_TO_L1_MESSAGE_PASSER)?);
+        }
+        header.gas_used = outcome.gas_used;
+        header.transactions_root =
+            ordered_trie_root_with_encoder(&outcome.transactions, |tx, buf| tx.encode_2718(buf));
+        header.receipts_root = receipts_root(rollup, header.timestamp, &outcome.receipts);
+        header.logs_bloom = outcome.receipts.iter().fold(Bloom::ZERO, |bloom, r| bloom | r.bloom());
+        let hash = header.hash_slow();
+        Ok(ExecutedBlock {
+            block: StoredBlock {
+                hash,
+                header,
+                transactions: outcome.transactions,
+                receipts: outcome.receipts,
+            },
+            skipped: outcome.skipped,
+        })
+    }
+
+    /// The output root of the chain's head block:
+    /// `keccak256(0 ‖ stateRoot ‖ messagePasserStorageRoot ‖ blockHash)`.
+    pub fn head_output_root<K: lockstep_storage::TransactionKind>(
+        &self,
+        tx: &DbTx<'_, K>,
+    ) -> Result<B256, ExecutionError> {
+        let provider = ChainProvider::new(tx, self.chain_id());
+        let head = provider.head()?.ok_or(ExecutionError::NotInitialised(self.chain_id()))?;
+        let state_root = provider.state_root()?;
+        let passer = provider.storage_root(L2_TO_L1_MESSAGE_PASSER)?;
+        Ok(output_root(state_root, passer, head.hash))
+    }
+}
+
+/// `keccak256(bytes32(0) ‖ stateRoot ‖ messagePasserStorageRoot ‖ blockHash)`, the output root
+/// of OP fault proofs (version 0).
+pub fn output_root(state_root: B256, message_passer_root: B256, block_hash: B256) -> B256 {
+    let mut preimage = [0u8; 128];
+    preimage[32..64].copy_from_slice(state_root.as_slice());
+    preimage[64..96].copy_from_slice(message_passer_root.as_slice());
+    preimage[96..].copy_from_slice(block_hash.as_slice());
+    keccak256(preimage)
+}
+
+/// The receipts root. Between Regolith and Canyon, deposit receipts are hashed without their
+/// nonce, as op-geth did.
+fn receipts_root(
+    rollup: &kona_genesis::RollupConfig,
+    timestamp: u64,
+    receipts: &[OpReceiptEnvelope],
+) -> B256 {
+    if rollup.is_regolith_active(timestamp) && !rollup.is_canyon_active(timestamp) {
+        let stripped: Vec<_> = receipts
+            .iter()
+            .cloned()
+            .map(|mut r| {
+                if let OpReceiptEnvelope::Deposit(d) = &mut r {
+                    d.receipt.deposit_nonce = None;
+                }
+                r
+            })
+            .collect();
+        return ordered_trie_root_with_encoder(&stripped, |r, buf| r.encode_2718(buf));
+    }
+    ordered_trie_root_with_encoder(receipts, |r, buf| r.encode_2718(buf))
+}
+
+/// What the chain was initialised with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GenesisInfo {
+    /// The genesis state root.
+    pub state_root: B256,
+    /// The genesis block hash.
+    pub hash: B256,
+    /// Whether this call wrote it (false: it was there already).
+    pub newly_written: bool,
+}
+
+/// The genesis alloc as state changes.
+pub fn genesis_changes(spec: &ChainSpec) -> StateChanges {
+    let mut changes = StateChanges::default();
+    for (address, account) in &spec.genesis.alloc {
+        let code_hash = match &account.code {
+            Some(code) if !code.is_empty() => {
+                let hash = keccak256(code);
+                changes.contracts.push((hash, code.to_vec()));
+                hash
+            }
+            _ => alloy_trie::KECCAK_EMPTY,
+        };
+        changes.accounts.insert(
+            *address,
+            Some(Account { nonce: account.nonce.unwrap_or_default(), balance: account.balance, code_hash }),
+        );
+        let slots = changes.storage.entry(*address).or_default();
+        for (slot, value) in account.storage.iter().flatten() {
+            slots.insert(*slot, U256::from_be_bytes(value.0));
+        }
+    }
+    changes
+}
+
+/// The state changes of an executed block.
+pub fn bundle_changes(bundle: &BundleState) -> StateChanges {
+    let mut changes = StateChanges::default();
+    for (address, account) in &bundle.state {
+        if account.was_destroyed() {
+            changes.wiped.insert(*address);
+        }
+        changes.accounts.insert(*address, account.info.as_ref().map(Account::from));
+        let slots: std::collections::BTreeMap<B256, U256> = account
+            .storage
+            .iter()
+            .filter(|(_, slot)| slot.is_changed() || account.was_destroyed())
+            .map(|(key, slot)| (B256::from(*key), slot.present_value))
+            .collect();
+        if !slots.is_empty() {
+            changes.storage.insert(*address, slots);
+        }
+    }
+    for (hash, code) in &bundle.contracts {
+        changes.contracts.push((*hash, code.original_bytes().to_vec()));
+    }
+    changes
+}

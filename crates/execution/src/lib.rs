@@ -1,0 +1,23 @@
+//! OP block execution over lockstep's shared MDBX state.
+//!
+//! A [`ChainExecutor`] takes payload attributes (the L1 info deposit, user deposits and
+//! sequenced transactions), executes them with alloy-op-evm over the chain's state, and writes
+//! the block: plain state, changesets, the incrementally updated trie, receipts and a header built
+//! as op-reth builds it. [`output_root`] gives the OP fault-proof output root.
+//!
+//! Good starting points: [`ChainExecutor::init_genesis`] and [`ChainExecutor::execute`].
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod env;
+mod error;
+mod executor;
+mod recover;
+
+pub use env::{base_fee_params, evm_env, extra_data, next_base_fee, spec_id};
+pub use error::ExecutionError;
+pub use executor::{
+    bundle_changes, genesis_changes, output_root, ChainExecutor, ExecutedBlock, ExecutionOutcome,
+    GenesisInfo,
+};
+pub use op_alloy_rpc_types_engine::OpPayloadAttributes;
