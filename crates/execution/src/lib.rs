@@ -13,6 +13,8 @@ mod env;
 mod error;
 mod executor;
 mod recover;
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils;
 
 pub use env::{base_fee_params, evm_env, extra_data, next_base_fee, spec_id};
 pub use error::ExecutionError;
