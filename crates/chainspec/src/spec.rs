@@ -125,7 +125,10 @@ impl ChainSpec {
         if let Some(config_chain) = config_chain_id.filter(|id| *id != self.chain_id()) {
             return Err(invalid(
                 genesis_path,
-                format!("config.chainId {config_chain} differs from rollup.json l2_chain_id {}", self.chain_id()),
+                format!(
+                    "config.chainId {config_chain} differs from rollup.json l2_chain_id {}",
+                    self.chain_id()
+                ),
             ));
         }
         Ok(())

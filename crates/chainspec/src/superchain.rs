@@ -44,21 +44,23 @@ impl SuperchainSet {
     pub fn load(path: &Path) -> Result<Self, ChainSpecError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ChainSpecError::Io { path: path.to_path_buf(), source })?;
-        let deserializer = toml::Deserializer::parse(&text).map_err(|err| ChainSpecError::Invalid {
-            path: path.to_path_buf(),
-            reason: format!("not valid TOML: {err}"),
-        })?;
-        let file: SetFile =
-            serde_path_to_error::deserialize(deserializer).map_err(|err| ChainSpecError::Field {
+        let deserializer =
+            toml::Deserializer::parse(&text).map_err(|err| ChainSpecError::Invalid {
+                path: path.to_path_buf(),
+                reason: format!("not valid TOML: {err}"),
+            })?;
+        let file: SetFile = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+            ChainSpecError::Field {
                 path: path.to_path_buf(),
                 field: field_name(err.path().to_string()),
                 message: err.into_inner().message().to_string(),
-            })?;
+            }
+        })?;
         let invalid = |reason: String| ChainSpecError::Invalid { path: path.to_path_buf(), reason };
         if file.chains.len() < 2 {
             return Err(invalid("a superchain set needs at least two [[chain]] entries".into()));
         }
-        let base = path.parent().unwrap_or(Path::new("."));
+        let base = path.parent().unwrap_or_else(|| Path::new("."));
         let mut chains: Vec<(SuperchainChain, ChainSpec)> = Vec::with_capacity(file.chains.len());
         for chain in file.chains {
             let spec = ChainSpec::load(&base.join(&chain.rollup), &base.join(&chain.genesis))?;

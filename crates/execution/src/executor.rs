@@ -124,13 +124,16 @@ impl ChainExecutor {
     fn expected_genesis_hash_without_writing(&self) -> Result<B256, ExecutionError> {
         let changes = genesis_changes(&self.spec);
         let root_of = |slots: &std::collections::BTreeMap<B256, U256>| {
-            lockstep_storage::trie::root_from_leaves(slots.iter().filter(|(_, v)| !v.is_zero()).map(
-                |(slot, value)| (keccak256(slot), alloy_rlp::encode(value)),
-            ))
+            lockstep_storage::trie::root_from_leaves(
+                slots
+                    .iter()
+                    .filter(|(_, v)| !v.is_zero())
+                    .map(|(slot, value)| (keccak256(slot), alloy_rlp::encode(value))),
+            )
         };
         let empty = Default::default();
-        let state_root = lockstep_storage::trie::root_from_leaves(changes.accounts.iter().filter_map(
-            |(address, account)| {
+        let state_root = lockstep_storage::trie::root_from_leaves(
+            changes.accounts.iter().filter_map(|(address, account)| {
                 let account = (*account)?;
                 let storage_root = root_of(changes.storage.get(address).unwrap_or(&empty));
                 let leaf = alloy_trie::TrieAccount {
@@ -140,8 +143,8 @@ impl ChainExecutor {
                     code_hash: account.code_hash,
                 };
                 Some((keccak256(address), alloy_rlp::encode(leaf)))
-            },
-        ));
+            }),
+        );
         let passer = root_of(changes.storage.get(&L2_TO_L1_MESSAGE_PASSER).unwrap_or(&empty));
         Ok(self.spec.genesis_header(state_root, passer).hash_slow())
     }
@@ -200,14 +203,17 @@ impl ChainExecutor {
         let mut decoded = Vec::new();
         for (index, tx) in attrs.decoded_transactions().enumerate() {
             let tx = tx.map_err(|e| {
-                ExecutionError::InvalidAttributes(format!("transaction {index} does not decode: {e}"))
+                ExecutionError::InvalidAttributes(format!(
+                    "transaction {index} does not decode: {e}"
+                ))
             })?;
             decoded.push(tx);
         }
         let recovered = crate::recover::recover_senders(decoded);
         let mut state =
             State::builder().with_database(WrapDatabaseRef(db)).with_bundle_update().build();
-        let evm = OpEvmFactory::default().create_evm(&mut state, evm_env(&self.spec.rollup, &header));
+        let evm =
+            OpEvmFactory::default().create_evm(&mut state, evm_env(&self.spec.rollup, &header));
         let ctx = OpBlockExecutionCtx {
             parent_hash: header.parent_hash,
             parent_beacon_block_root: header.parent_beacon_block_root,
@@ -226,9 +232,9 @@ impl ChainExecutor {
             match executor.execute_transaction(&tx) {
                 Ok(_) => transactions.push(tx.into_inner()),
                 // op-reth leaves out a sequencer transaction the EVM rejects as invalid
-                Err(BlockExecutionError::Validation(BlockValidationError::InvalidTx { .. })) => {
-                    skipped += 1
-                }
+                Err(BlockExecutionError::Validation(BlockValidationError::InvalidTx {
+                    ..
+                })) => skipped += 1,
                 Err(err) => return Err(err.into()),
             }
         }
@@ -255,7 +261,10 @@ impl ChainExecutor {
         let provider = ChainProvider::new(tx, chain);
         let head = provider.head()?.ok_or(ExecutionError::NotInitialised(chain))?;
         let parent = provider.header(head.number)?.ok_or_else(|| {
-            DatabaseError::Inconsistent(format!("chain {chain}: head header {} missing", head.number))
+            DatabaseError::Inconsistent(format!(
+                "chain {chain}: head header {} missing",
+                head.number
+            ))
         })?;
         let header = self.next_header(&parent, head.hash, attrs)?;
         let outcome = self.execute_transactions(header, attrs, provider.state())?;
@@ -366,7 +375,11 @@ pub fn genesis_changes(spec: &ChainSpec) -> StateChanges {
         };
         changes.accounts.insert(
             *address,
-            Some(Account { nonce: account.nonce.unwrap_or_default(), balance: account.balance, code_hash }),
+            Some(Account {
+                nonce: account.nonce.unwrap_or_default(),
+                balance: account.balance,
+                code_hash,
+            }),
         );
         let slots = changes.storage.entry(*address).or_default();
         for (slot, value) in account.storage.iter().flatten() {

@@ -38,7 +38,8 @@ pub fn storage_contract_initcode() -> Vec<u8> {
 pub const SELF_DESTRUCT_INITCODE: &[u8] = &[0x60, 0x2a, 0x60, 0x01, 0x55, 0x33, 0xff];
 
 /// The test contract's address in the generated genesis.
-pub const STORAGE_CONTRACT_ADDRESS: Address = address!("0x00000000000000000000000000000000000c0de1");
+pub const STORAGE_CONTRACT_ADDRESS: Address =
+    address!("0x00000000000000000000000000000000000c0de1");
 
 /// The L1 attributes depositor account.
 pub const L1_INFO_DEPOSITOR: Address = address!("0xdeaddeaddeaddeaddeaddeaddeaddeaddead0001");
@@ -71,7 +72,10 @@ pub fn test_chain_spec(chain_id: u64, accounts: usize) -> ChainSpec {
     let contract = GenesisAccount::default().with_code(Some(STORAGE_CONTRACT.to_vec().into()));
     alloc.insert(
         STORAGE_CONTRACT_ADDRESS,
-        contract.clone().with_storage(Some(BTreeMap::from([(B256::with_last_byte(1), B256::with_last_byte(7))]))),
+        contract.clone().with_storage(Some(BTreeMap::from([(
+            B256::with_last_byte(1),
+            B256::with_last_byte(7),
+        )]))),
     );
     alloc.insert(L2_TO_L1_MESSAGE_PASSER, contract);
     alloc.insert(
@@ -80,7 +84,8 @@ pub fn test_chain_spec(chain_id: u64, accounts: usize) -> ChainSpec {
     );
     alloc.insert(
         alloy_eips::eip2935::HISTORY_STORAGE_ADDRESS,
-        GenesisAccount::default().with_code(Some(alloy_eips::eip2935::HISTORY_STORAGE_CODE.clone())),
+        GenesisAccount::default()
+            .with_code(Some(alloy_eips::eip2935::HISTORY_STORAGE_CODE.clone())),
     );
     let base_fee = BaseFeeConfig::optimism();
     let mut extra = vec![0u8];
@@ -149,7 +154,14 @@ impl BlockGenerator {
         }
     }
 
-    fn sign(&mut self, who: usize, to: TxKind, value: U256, input: Vec<u8>, legacy: bool) -> OpTxEnvelope {
+    fn sign(
+        &mut self,
+        who: usize,
+        to: TxKind,
+        value: U256,
+        input: Vec<u8>,
+        legacy: bool,
+    ) -> OpTxEnvelope {
         let nonce = self.nonces[who];
         self.nonces[who] += 1;
         let signer = &self.signers[who];
@@ -188,10 +200,17 @@ impl BlockGenerator {
     fn storage_call(&mut self, revert: bool) -> Vec<u8> {
         let slot = U256::from(self.rng.random_range(0..24u64));
         // a third of the writes clear the slot
-        let value =
-            if self.rng.random_bool(0.33) { U256::ZERO } else { U256::from(self.rng.random::<u64>()) };
-        [slot.to_be_bytes::<32>(), value.to_be_bytes::<32>(), U256::from(revert as u8).to_be_bytes::<32>()]
-            .concat()
+        let value = if self.rng.random_bool(0.33) {
+            U256::ZERO
+        } else {
+            U256::from(self.rng.random::<u64>())
+        };
+        [
+            slot.to_be_bytes::<32>(),
+            value.to_be_bytes::<32>(),
+            U256::from(revert as u8).to_be_bytes::<32>(),
+        ]
+        .concat()
     }
 
     /// The attributes of the next block.
@@ -206,7 +225,11 @@ impl BlockGenerator {
             } else {
                 TxKind::Call(STORAGE_CONTRACT_ADDRESS)
             };
-            let input = if to == TxKind::Call(STORAGE_CONTRACT_ADDRESS) { self.storage_call(false) } else { vec![] };
+            let input = if to == TxKind::Call(STORAGE_CONTRACT_ADDRESS) {
+                self.storage_call(false)
+            } else {
+                vec![]
+            };
             txs.push(
                 TxDeposit {
                     source_hash: keccak256([b"user".as_slice(), &number.to_be_bytes()].concat()),
@@ -245,7 +268,9 @@ impl BlockGenerator {
                     let input = self.storage_call(true);
                     self.sign(who, TxKind::Call(target), U256::ZERO, input, legacy)
                 }
-                70..78 => self.sign(who, TxKind::Create, U256::ZERO, storage_contract_initcode(), legacy),
+                70..78 => {
+                    self.sign(who, TxKind::Create, U256::ZERO, storage_contract_initcode(), legacy)
+                }
                 78..86 => {
                     let value = U256::from(self.rng.random_range(0..10u64.pow(12)));
                     self.sign(who, TxKind::Create, value, SELF_DESTRUCT_INITCODE.to_vec(), legacy)

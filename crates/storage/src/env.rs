@@ -11,6 +11,9 @@ use libmdbx::{
 };
 use std::{borrow::Cow, path::Path};
 
+/// A raw entry as a cursor returns it.
+type RawEntry<'tx> = Option<(Cow<'tx, [u8]>, Cow<'tx, [u8]>)>;
+
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -108,7 +111,6 @@ impl DatabaseEnv {
         }
         let table = tx.open_table(Some(Metadata::NAME))?;
         tx.put(&table, SCHEMA_KEY, SCHEMA_VERSION.to_be_bytes(), WriteFlags::UPSERT)?;
-        drop(table);
         tx.commit()?;
         Ok(())
     }
@@ -185,7 +187,7 @@ impl<K: TransactionKind> DbTx<'_, K> {
     ) -> DbResult<()> {
         let table = self.inner.open_table(Some(T::NAME))?;
         let mut cursor = self.inner.cursor(&table)?;
-        let mut item: Option<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = cursor.set_range(prefix)?;
+        let mut item: RawEntry<'_> = cursor.set_range(prefix)?;
         while let Some((k, v)) = item {
             if !k.starts_with(prefix) {
                 break;
@@ -199,7 +201,10 @@ impl<K: TransactionKind> DbTx<'_, K> {
     }
 
     /// The last entry whose encoded key starts with `prefix`.
-    pub fn last_with_prefix<T: Table>(&self, prefix: &[u8]) -> DbResult<Option<(T::Key, T::Value)>> {
+    pub fn last_with_prefix<T: Table>(
+        &self,
+        prefix: &[u8],
+    ) -> DbResult<Option<(T::Key, T::Value)>> {
         let table = self.inner.open_table(Some(T::NAME))?;
         let mut cursor = self.inner.cursor(&table)?;
         let mut upper = prefix.to_vec();
@@ -210,7 +215,7 @@ impl<K: TransactionKind> DbTx<'_, K> {
                 break;
             }
         }
-        let item: Option<(Cow<'_, [u8]>, Cow<'_, [u8]>)> = if upper.is_empty() {
+        let item: RawEntry<'_> = if upper.is_empty() {
             cursor.last()?
         } else {
             match cursor.set_range::<Cow<'_, [u8]>, Cow<'_, [u8]>>(&upper)? {

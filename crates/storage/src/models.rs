@@ -207,7 +207,9 @@ fn read_nibbles(r: &mut Reader<'_>) -> CodecResult<Vec<u8>> {
         return Err(format!("nibble path of {len}"));
     }
     let packed = r.bytes(len.div_ceil(2))?;
-    Ok((0..len).map(|i| if i % 2 == 0 { packed[i / 2] >> 4 } else { packed[i / 2] & 0x0f }).collect())
+    Ok((0..len)
+        .map(|i| if i % 2 == 0 { packed[i / 2] >> 4 } else { packed[i / 2] & 0x0f })
+        .collect())
 }
 
 fn read_rlp_node(bytes: &[u8]) -> CodecResult<RlpNode> {
@@ -241,7 +243,9 @@ impl Value for TrieNode {
         let mut r = Reader(data);
         match r.byte()? {
             0 => Ok(Self::Leaf { key: read_nibbles(&mut r)?, value: r.rest().to_vec() }),
-            1 => Ok(Self::Extension { key: read_nibbles(&mut r)?, child: read_rlp_node(r.rest())? }),
+            1 => {
+                Ok(Self::Extension { key: read_nibbles(&mut r)?, child: read_rlp_node(r.rest())? })
+            }
             2 => {
                 let mask = TrieMask::new(u16::from_be_bytes([r.byte()?, r.byte()?]));
                 let mut children = Vec::with_capacity(mask.count_ones() as usize);
@@ -265,6 +269,7 @@ mod tests {
         let mut out = Vec::new();
         v.compress(&mut out);
         assert_eq!(V::decompress(&out).unwrap(), v);
+        drop(v);
     }
 
     #[test]

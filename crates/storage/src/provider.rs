@@ -239,13 +239,18 @@ impl ChainProvider<'_, '_, RW> {
             let recorded = touched_storage.entry(*address).or_default();
             for (slot, value) in slots {
                 if !changes.wiped.contains(address) {
-                    let before = StorageBefore { address: *address, slot: *slot, value: self.storage(*address, *slot)? };
+                    let before = StorageBefore {
+                        address: *address,
+                        slot: *slot,
+                        value: self.storage(*address, *slot)?,
+                    };
                     if before.value == *value {
                         continue;
                     }
                     self.tx.put::<StorageChangeSets>(&(chain, number), &before)?;
                 } else if !recorded.contains(slot) {
-                    let before = StorageBefore { address: *address, slot: *slot, value: U256::ZERO };
+                    let before =
+                        StorageBefore { address: *address, slot: *slot, value: U256::ZERO };
                     self.tx.put::<StorageChangeSets>(&(chain, number), &before)?;
                 }
                 recorded.insert(*slot);
@@ -258,7 +263,10 @@ impl ChainProvider<'_, '_, RW> {
             if before == *account {
                 continue;
             }
-            self.tx.put::<AccountChangeSets>(&(chain, number), &AccountBefore { address: *address, info: before })?;
+            self.tx.put::<AccountChangeSets>(
+                &(chain, number),
+                &AccountBefore { address: *address, info: before },
+            )?;
             self.put_account(*address, *account)?;
             touched_accounts.insert(*address);
         }
@@ -290,7 +298,12 @@ impl ChainProvider<'_, '_, RW> {
         for (address, slots) in storage {
             let changes: Vec<TrieChange> = slots
                 .iter()
-                .map(|slot| Ok((key_nibbles(&keccak256(slot)), storage_leaf(self.storage(*address, *slot)?))))
+                .map(|slot| {
+                    Ok((
+                        key_nibbles(&keccak256(slot)),
+                        storage_leaf(self.storage(*address, *slot)?),
+                    ))
+                })
                 .collect::<DbResult<_>>()?;
             update_trie(&mut self.trie(Some(keccak256(address))), changes)?;
         }

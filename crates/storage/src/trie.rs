@@ -69,14 +69,18 @@ impl<S: NodeStore> Updater<'_, S> {
         }
         match self.store.node(path)? {
             None => {
-                let inserts: Vec<_> =
-                    changes.iter().filter_map(|(k, v)| Some((k.as_slice(), v.as_deref()?))).collect();
+                let inserts: Vec<_> = changes
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_slice(), v.as_deref()?)))
+                    .collect();
                 self.build(path, &inserts)
             }
             Some(TrieNode::Leaf { key, value }) => {
                 let existing = concat(path, &key);
-                let mut inserts: Vec<(&[u8], &[u8])> =
-                    changes.iter().filter_map(|(k, v)| Some((k.as_slice(), v.as_deref()?))).collect();
+                let mut inserts: Vec<(&[u8], &[u8])> = changes
+                    .iter()
+                    .filter_map(|(k, v)| Some((k.as_slice(), v.as_deref()?)))
+                    .collect();
                 if !changes.iter().any(|(k, _)| *k == existing) {
                     let at = inserts.partition_point(|(k, _)| *k < existing.as_slice());
                     inserts.insert(at, (&existing, &value));
@@ -149,7 +153,11 @@ impl<S: NodeStore> Updater<'_, S> {
     }
 
     /// Builds a fresh subtree at `path` from sorted, unique `(key, value)` pairs.
-    fn build(&mut self, path: &mut Vec<u8>, inserts: &[(&[u8], &[u8])]) -> DbResult<Option<TrieNode>> {
+    fn build(
+        &mut self,
+        path: &mut Vec<u8>,
+        inserts: &[(&[u8], &[u8])],
+    ) -> DbResult<Option<TrieNode>> {
         let depth = path.len();
         let node = match inserts {
             [] => return Ok(None),
@@ -225,9 +233,10 @@ impl<S: NodeStore> Updater<'_, S> {
                 self.store.delete_node(path)?;
                 TrieNode::Extension { key: concat(&[only as u8], &key), child }
             }
-            branch @ TrieNode::Branch { .. } => {
-                TrieNode::Extension { key: vec![only as u8], child: branch.reference(&mut self.buf) }
-            }
+            branch @ TrieNode::Branch { .. } => TrieNode::Extension {
+                key: vec![only as u8],
+                child: branch.reference(&mut self.buf),
+            },
         };
         path.truncate(depth);
         self.store.put_node(path, &node)?;
@@ -237,7 +246,7 @@ impl<S: NodeStore> Updater<'_, S> {
     /// Stores the extension `key` at `path` over the updated node `below`, merging as needed.
     fn finish_extension(
         &mut self,
-        path: &mut Vec<u8>,
+        path: &[u8],
         key: &[u8],
         below: Option<TrieNode>,
     ) -> DbResult<Option<TrieNode>> {
@@ -271,7 +280,7 @@ fn inconsistent(what: &str) -> DatabaseError {
 /// nodes; used to cross-check the incremental root.
 pub fn root_from_leaves(leaves: impl IntoIterator<Item = (B256, Vec<u8>)>) -> B256 {
     let mut leaves: Vec<_> = leaves.into_iter().collect();
-    leaves.sort_by(|a, b| a.0.cmp(&b.0));
+    leaves.sort_by_key(|leaf| leaf.0);
     let mut builder = alloy_trie::HashBuilder::default();
     for (key, value) in leaves {
         builder.add_leaf(alloy_trie::Nibbles::unpack(key), &value);

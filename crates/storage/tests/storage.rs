@@ -1,0 +1,78 @@
+//! The database refuses what it cannot trust: corrupt values and other schema versions.
+
+#![allow(clippy::unwrap_used)]
+
+use alloy_primitives::{Address, U256};
+use lockstep_storage::{
+    tables::{Metadata, PlainAccounts},
+    test_utils::temp_database,
+    Account, ChainProvider, DatabaseEnv, DatabaseError, DatabaseMode, Table, SCHEMA_VERSION,
+};
+
+/// `PlainAccounts` seen as raw bytes, to write a value no codec would produce.
+struct RawPlainAccounts;
+
+impl Table for RawPlainAccounts {
+    const NAME: &'static str = PlainAccounts::NAME;
+    const DUPSORT: bool = false;
+    type Key = (u64, Address);
+    type Value = Vec<u8>;
+}
+
+#[test]
+fn corrupt_value_is_an_error_not_a_panic() {
+    let db = temp_database();
+    let good = Address::repeat_byte(1);
+    let bad = Address::repeat_byte(2);
+    let tx = db.env.tx_mut().unwrap();
+    let account = Account { nonce: 1, balance: U256::from(5), code_hash: alloy_trie::KECCAK_EMPTY };
+    tx.put::<PlainAccounts>(&(7, good), &account).unwrap();
+    tx.put::<RawPlainAccounts>(&(7, bad), &vec![0x85, 1, 2]).unwrap();
+    tx.commit().unwrap();
+
+    let tx = db.env.tx().unwrap();
+    let provider = ChainProvider::new(&tx, 7);
+    assert_eq!(provider.account(good).unwrap(), Some(account));
+    let err = provider.account(bad).unwrap_err();
+    assert!(matches!(err, DatabaseError::Decode { table: "PlainAccounts", .. }), "{err}");
+    assert!(err.to_string().contains("corrupt PlainAccounts entry"), "{err}");
+    // a walk over the corrupt entry fails the same way
+    assert!(provider.all_accounts().is_err());
+}
+
+#[test]
+fn other_schema_version_is_refused_and_left_unchanged() {
+    let db = temp_database();
+    let tx = db.env.tx_mut().unwrap();
+    tx.put::<Metadata>(&"schema_version".to_string(), &99u32.to_be_bytes().to_vec()).unwrap();
+    tx.put::<PlainAccounts>(&(1, Address::ZERO), &Account::default()).unwrap();
+    tx.commit().unwrap();
+    let path = db.dir.path().to_path_buf();
+    drop(db.env);
+    let before = std::fs::read(path.join("mdbx.dat")).unwrap();
+
+    for mode in [DatabaseMode::ReadWrite, DatabaseMode::ReadOnly] {
+        let err = DatabaseEnv::open(&path, mode).unwrap_err();
+        assert!(
+            matches!(err, DatabaseError::SchemaMismatch { found: 99, expected: SCHEMA_VERSION }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("left unchanged"));
+    }
+    assert_eq!(std::fs::read(path.join("mdbx.dat")).unwrap(), before, "database file changed");
+}
+
+#[test]
+fn read_only_open_of_a_missing_database_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = DatabaseEnv::open(&dir.path().join("nothing"), DatabaseMode::ReadOnly).unwrap_err();
+    assert!(matches!(err, DatabaseError::Missing(_)), "{err}");
+}
+
+#[test]
+fn unwind_past_head_is_refused() {
+    let db = temp_database();
+    let tx = db.env.tx_mut().unwrap();
+    let err = ChainProvider::new(&tx, 3).unwind_to(0).unwrap_err();
+    assert!(err.to_string().contains("never initialised"), "{err}");
+}
