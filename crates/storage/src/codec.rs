@@ -11,7 +11,7 @@ use alloy_primitives::{Address, B256, U256};
 pub type CodecResult<T> = Result<T, String>;
 
 /// A table key: encoded so that byte order equals logical order.
-pub trait Key: Sized {
+pub trait Key: Sized + std::fmt::Debug {
     /// Appends the encoding of `self` to `out`.
     fn encode_key(&self, out: &mut Vec<u8>);
     /// Decodes a key from its full encoding.
@@ -19,7 +19,7 @@ pub trait Key: Sized {
 }
 
 /// A table value.
-pub trait Value: Sized {
+pub trait Value: Sized + std::fmt::Debug {
     /// Appends the compact encoding of `self` to `out`.
     fn compress(&self, out: &mut Vec<u8>);
     /// Decodes a value from its full encoding.
@@ -27,7 +27,7 @@ pub trait Value: Sized {
 }
 
 /// A fixed or variable size component of a composite key.
-pub trait KeyPart: Sized {
+pub trait KeyPart: Sized + std::fmt::Debug {
     /// The encoded width, or `None` when the part takes the rest of the key.
     const WIDTH: Option<usize>;
     /// Appends the encoding.

@@ -2,6 +2,7 @@
 
 use crate::{
     codec::{decode_key, decode_value, Key, Value},
+    cursor::DbCursor,
     tables::{Metadata, Table, TABLES},
     DatabaseError, DbResult,
 };
@@ -229,6 +230,12 @@ impl<K: TransactionKind> DbTx<'_, K> {
             }
             _ => Ok(None),
         }
+    }
+
+    /// A typed cursor over table `T`.
+    pub fn cursor<T: Table>(&self) -> DbResult<DbCursor<'_, T, K>> {
+        let table = self.inner.open_table(Some(T::NAME))?;
+        Ok(DbCursor::new(self.inner.cursor(&table)?))
     }
 
     /// Number of entries in table `T`.

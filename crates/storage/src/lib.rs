@@ -13,6 +13,7 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod codec;
+mod cursor;
 mod env;
 mod error;
 mod models;
@@ -21,6 +22,7 @@ pub mod tables;
 pub mod trie;
 
 pub use codec::{CodecResult, Key, KeyPart, NibblePath, Value};
+pub use cursor::{DbCursor, DupWalker, Entry, Walker};
 pub use env::{DatabaseEnv, DatabaseMode, DbTx, TableStats, SCHEMA_VERSION};
 pub use error::{DatabaseError, DbResult};
 pub use libmdbx::{TransactionKind, RO, RW};

@@ -76,3 +76,49 @@ fn unwind_past_head_is_refused() {
     let err = ChainProvider::new(&tx, 3).unwind_to(0).unwrap_err();
     assert!(err.to_string().contains("never initialised"), "{err}");
 }
+
+#[test]
+fn typed_cursors_seek_walk_ranges_and_duplicates() {
+    use lockstep_storage::{
+        tables::{CanonicalHashes, StorageChangeSets},
+        StorageBefore,
+    };
+    use std::ops::Bound;
+    let db = temp_database();
+    let tx = db.env.tx_mut().unwrap();
+    for chain in [1u64, 2] {
+        for number in [0u64, 1, 255, 256, 70_000] {
+            let hash = alloy_primitives::B256::with_last_byte((chain * 10 + number % 7) as u8);
+            tx.put::<CanonicalHashes>(&(chain, number), &hash).unwrap();
+        }
+    }
+    for slot in [3u8, 1, 2] {
+        let before = StorageBefore {
+            address: Address::repeat_byte(9),
+            slot: alloy_primitives::B256::with_last_byte(slot),
+            value: U256::from(slot),
+        };
+        tx.put::<StorageChangeSets>(&(1, 5), &before).unwrap();
+    }
+    tx.commit().unwrap();
+
+    let tx = db.env.tx().unwrap();
+    let mut cursor = tx.cursor::<CanonicalHashes>().unwrap();
+    // big-endian keys: numbers sort numerically inside a chain, chains stay apart
+    assert_eq!(cursor.seek(&(1, 2)).unwrap().unwrap().0, (1, 255));
+    assert_eq!(cursor.next().unwrap().unwrap().0, (1, 256));
+    assert_eq!(cursor.seek_exact(&(1, 2)).unwrap(), None);
+    assert_eq!(cursor.last().unwrap().unwrap().0, (2, 70_000));
+    let keys: Vec<_> = cursor
+        .walk_range((Bound::Excluded(&(1, 0)), Bound::Included(&(2, 0))))
+        .unwrap()
+        .map(|e| e.unwrap().0)
+        .collect();
+    assert_eq!(keys, vec![(1, 1), (1, 255), (1, 256), (1, 70_000), (2, 0)]);
+    assert_eq!(cursor.walk(Some(&(2, 1))).unwrap().count(), 4);
+
+    let mut dups = tx.cursor::<StorageChangeSets>().unwrap();
+    let slots: Vec<u8> = dups.walk_dup(&(1, 5)).unwrap().map(|e| e.unwrap().1.slot.0[31]).collect();
+    assert_eq!(slots, vec![1, 2, 3], "duplicates come back sorted");
+    assert_eq!(dups.walk_dup(&(1, 6)).unwrap().count(), 0);
+}
