@@ -123,3 +123,25 @@ fn malformed_config_files_name_the_field_and_write_nothing() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("no lockstep database"), "{}", stderr(&out));
 }
+
+#[test]
+fn init_both_devnet_chains_into_one_datadir() {
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().join("db");
+    let devnet = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/devnet");
+    for (name, chain_id) in [("op", 901), ("base", 902)] {
+        let rollup = devnet.join(name).join("rollup.json");
+        let out = init(&datadir, &rollup, &devnet.join(name).join("genesis.json"));
+        assert!(out.status.success(), "{}", stderr(&out));
+        let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let rollup: Value =
+            serde_json::from_str(&std::fs::read_to_string(rollup).unwrap()).unwrap();
+        assert_eq!(printed["chainId"], chain_id);
+        // the MDBX trie path agrees with the in-memory computation that wrote rollup.json
+        assert_eq!(printed["blockHash"], rollup["genesis"]["l2"]["hash"]);
+    }
+    let stats = lockstep(&["db", "stats", "--datadir", datadir.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&stats.stdout);
+    let line = text.lines().find(|l| l.starts_with("ChainGenesis")).unwrap();
+    assert!(line.contains(" 2 "), "{line}");
+}

@@ -95,7 +95,7 @@ impl ChainExecutor {
                 hash: header.hash_slow(),
                 newly_written: false,
             };
-            let expected = self.expected_genesis_hash_without_writing()?;
+            let expected = genesis_header(&self.spec).hash_slow();
             if expected != info.hash {
                 return Err(ExecutionError::GenesisMismatch {
                     chain: self.chain_id(),
@@ -118,35 +118,6 @@ impl ChainExecutor {
         })?;
         provider.set_genesis_hash(hash)?;
         Ok(GenesisInfo { state_root, hash, newly_written: true })
-    }
-
-    /// The genesis hash of the spec, computed from scratch in memory.
-    fn expected_genesis_hash_without_writing(&self) -> Result<B256, ExecutionError> {
-        let changes = genesis_changes(&self.spec);
-        let root_of = |slots: &std::collections::BTreeMap<B256, U256>| {
-            lockstep_storage::trie::root_from_leaves(
-                slots
-                    .iter()
-                    .filter(|(_, v)| !v.is_zero())
-                    .map(|(slot, value)| (keccak256(slot), alloy_rlp::encode(value))),
-            )
-        };
-        let empty = Default::default();
-        let state_root = lockstep_storage::trie::root_from_leaves(
-            changes.accounts.iter().filter_map(|(address, account)| {
-                let account = (*account)?;
-                let storage_root = root_of(changes.storage.get(address).unwrap_or(&empty));
-                let leaf = alloy_trie::TrieAccount {
-                    nonce: account.nonce,
-                    balance: account.balance,
-                    storage_root,
-                    code_hash: account.code_hash,
-                };
-                Some((keccak256(address), alloy_rlp::encode(leaf)))
-            }),
-        );
-        let passer = root_of(changes.storage.get(&L2_TO_L1_MESSAGE_PASSER).unwrap_or(&empty));
-        Ok(self.spec.genesis_header(state_root, passer).hash_slow())
     }
 
     /// Builds the header of the next block on `parent` from `attrs`, before execution.
@@ -359,6 +330,34 @@ pub struct GenesisInfo {
     pub hash: B256,
     /// Whether this call wrote it (false: it was there already).
     pub newly_written: bool,
+}
+
+/// The genesis header of `spec`, with its state root computed in memory from the alloc (no
+/// database involved).
+pub fn genesis_header(spec: &ChainSpec) -> Header {
+    let changes = genesis_changes(spec);
+    let root_of = |slots: Option<&std::collections::BTreeMap<B256, U256>>| {
+        lockstep_storage::trie::root_from_leaves(
+            slots
+                .into_iter()
+                .flatten()
+                .filter(|(_, v)| !v.is_zero())
+                .map(|(slot, value)| (keccak256(slot), alloy_rlp::encode(value))),
+        )
+    };
+    let state_root = lockstep_storage::trie::root_from_leaves(changes.accounts.iter().filter_map(
+        |(address, account)| {
+            let account = (*account)?;
+            let leaf = alloy_trie::TrieAccount {
+                nonce: account.nonce,
+                balance: account.balance,
+                storage_root: root_of(changes.storage.get(address)),
+                code_hash: account.code_hash,
+            };
+            Some((keccak256(address), alloy_rlp::encode(leaf)))
+        },
+    ));
+    spec.genesis_header(state_root, root_of(changes.storage.get(&L2_TO_L1_MESSAGE_PASSER)))
 }
 
 /// The genesis alloc as state changes.

@@ -19,7 +19,7 @@ pub mod test_utils;
 pub use env::{base_fee_params, evm_env, extra_data, next_base_fee, spec_id};
 pub use error::ExecutionError;
 pub use executor::{
-    bundle_changes, genesis_changes, output_root, ChainExecutor, ExecutedBlock, ExecutionOutcome,
-    GenesisInfo,
+    bundle_changes, genesis_changes, genesis_header, output_root, ChainExecutor, ExecutedBlock,
+    ExecutionOutcome, GenesisInfo,
 };
 pub use op_alloy_rpc_types_engine::OpPayloadAttributes;

@@ -1,0 +1,94 @@
+//! The contracts' bytecode, compiled by `contracts/build.mjs` with the pinned solc-js and checked
+//! in under `contracts/out/`, and their ABI for Rust callers.
+
+use alloy_primitives::{hex, Bytes};
+
+macro_rules! artifact {
+    ($name:literal, $ext:literal) => {
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../contracts/out/", $name, $ext)
+    };
+}
+
+/// A compiled contract: its init code and its deployed code.
+#[derive(Debug, Clone, Copy)]
+pub struct Artifact {
+    /// The contract's name.
+    pub name: &'static str,
+    init_hex: &'static str,
+    runtime_hex: &'static str,
+}
+
+impl Artifact {
+    /// The init code (constructor arguments not appended).
+    pub fn init_code(&self) -> Bytes {
+        decode(self.name, self.init_hex)
+    }
+
+    /// The deployed code, as a predeploy holds it.
+    pub fn runtime_code(&self) -> Bytes {
+        decode(self.name, self.runtime_hex)
+    }
+}
+
+fn decode(name: &str, text: &str) -> Bytes {
+    // the files are produced by build.mjs and checked by a test; a bad file is a build defect
+    hex::decode(text.trim())
+        .unwrap_or_else(|err| panic!("contracts/out/{name} is not hex: {err}"))
+        .into()
+}
+
+macro_rules! artifacts {
+    ($($(#[$doc:meta])* $konst:ident = $name:literal;)*) => {$(
+        $(#[$doc])*
+        pub const $konst: Artifact = Artifact {
+            name: $name,
+            init_hex: include_str!(artifact!($name, ".bin")),
+            runtime_hex: include_str!(artifact!($name, ".bin-runtime")),
+        };
+    )*
+        /// Every artifact.
+        pub const ALL: &[Artifact] = &[$($konst),*];
+    };
+}
+
+artifacts! {
+    /// The bridge predeploy (`contracts/src/SuperchainBridge.sol`).
+    SUPERCHAIN_BRIDGE = "SuperchainBridge";
+    /// The ERC-7802 token predeploy (`contracts/src/SuperchainToken.sol`).
+    SUPERCHAIN_TOKEN = "SuperchainToken";
+    /// The L1 attributes predeploy (`contracts/src/L1Block.sol`).
+    L1_BLOCK = "L1Block";
+    /// The L1 deposit contract of each chain (`contracts/src/DepositPortal.sol`).
+    DEPOSIT_PORTAL = "DepositPortal";
+    /// The L1 commitment contract (`contracts/src/BatchCommitments.sol`).
+    BATCH_COMMITMENTS = "BatchCommitments";
+}
+
+alloy_sol_types::sol! {
+    /// The bridge's interface, as `contracts/src/SuperchainBridge.sol` declares it.
+    #[derive(Debug)]
+    interface ISuperchainBridge {
+        event Burn(uint256 indexed destination, uint256 indexed nonce, address indexed token, address from, address to, uint256 amount);
+        event Mint(uint256 indexed source, uint256 indexed nonce, address indexed token, address from, address to, uint256 amount);
+        function burn(uint256 destination, address token, address to, uint256 amount) external payable returns (uint256 nonce);
+        function relay(uint256 source, uint256 nonce, address token, address from, address to, uint256 amount) external;
+        function nextNonce(uint256 destination) external view returns (uint256);
+        function relayed(uint256 source, uint256 nonce) external view returns (bool);
+    }
+
+    /// The token's interface (ERC-20 and ERC-7802).
+    #[derive(Debug)]
+    interface ISuperchainToken {
+        event Transfer(address indexed from, address indexed to, uint256 value);
+        function transfer(address to, uint256 value) external returns (bool);
+        function balanceOf(address owner) external view returns (uint256);
+        function totalSupply() external view returns (uint256);
+    }
+
+    /// The deposit contract's interface (OptimismPortal's event, version 0).
+    #[derive(Debug)]
+    interface IDepositPortal {
+        event TransactionDeposited(address indexed from, address indexed to, uint256 indexed version, bytes opaqueData);
+        function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) external payable;
+    }
+}
