@@ -1,0 +1,437 @@
+use crate::{pool::TxPool, Fault, FaultKind, IntakeError, SequencerError};
+use alloy_consensus::{
+    transaction::{Recovered, SignerRecoverable},
+    Header, SignableTransaction, Transaction, TxEip1559,
+};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::SolCall;
+use kona_protocol::{L1BlockInfoTx, Predeploys};
+use lockstep_chainspec::ChainSpec;
+use lockstep_crosschain::{bridge::ISuperchainBridge, bridge_events, EventKind};
+use lockstep_execution::{next_base_fee, ChainExecutor, OpPayloadAttributes};
+use lockstep_primitives::Transfer;
+use lockstep_storage::{ChainProvider, DatabaseEnv, DatabaseMode, StoredBlock};
+use op_alloy_consensus::OpTxEnvelope;
+use std::{collections::BTreeMap, path::Path, sync::Arc};
+
+/// Gas kept free in every block for deposits and relays.
+const RESERVED_GAS: u64 = 5_000_000;
+/// Gas limit of one relay transaction.
+const RELAY_GAS: u64 = 200_000;
+
+/// One chain the sequencer builds.
+#[derive(Debug, Clone)]
+pub struct SequencedChain {
+    /// Its short name.
+    pub name: String,
+    /// Its spec.
+    pub spec: Arc<ChainSpec>,
+}
+
+/// The L1 block a round of L2 blocks takes as origin, and the position in its epoch.
+#[derive(Debug, Clone)]
+pub struct L1Origin {
+    /// The L1 header.
+    pub header: Header,
+    /// The L2 block's sequence number within the epoch (0 for the first).
+    pub sequence_number: u64,
+}
+
+/// A block the sequencer built and committed.
+#[derive(Debug, Clone)]
+pub struct BuiltBlock {
+    /// The chain.
+    pub chain_id: u64,
+    /// The superchain batch it belongs to.
+    pub batch: u64,
+    /// The attributes it was built from (what derivation must recover).
+    pub attributes: OpPayloadAttributes,
+    /// The block.
+    pub block: StoredBlock,
+    /// Successful burns in the block.
+    pub burns: Vec<Transfer>,
+    /// Mints in the block.
+    pub mints: Vec<Transfer>,
+}
+
+#[derive(Debug)]
+struct ChainState {
+    name: String,
+    executor: ChainExecutor,
+    pool: TxPool,
+}
+
+/// A relay waiting for its destination block.
+#[derive(Debug, Clone, Copy)]
+struct Relay {
+    transfer: Transfer,
+}
+
+/// The shared sequencer: every chain of the set, one database, one system key.
+#[derive(Debug)]
+pub struct SharedSequencer {
+    env: DatabaseEnv,
+    chains: Vec<ChainState>,
+    bridge: Address,
+    signer: PrivateKeySigner,
+    blocks_per_batch: u64,
+    faults: Vec<(Fault, bool)>,
+    delayed: Vec<(Relay, u64)>,
+}
+
+impl SharedSequencer {
+    /// Opens the sequencer's own database in `datadir` and initialises every chain's genesis.
+    pub fn open(
+        datadir: &Path,
+        chains: &[SequencedChain],
+        bridge: Address,
+        signer: PrivateKeySigner,
+        blocks_per_batch: u64,
+        faults: &[Fault],
+    ) -> Result<Self, SequencerError> {
+        if chains.len() < 2 {
+            return Err(SequencerError::Config("a shared sequencer needs two chains".into()));
+        }
+        let block_time = chains[0].spec.rollup.block_time;
+        if chains.iter().any(|c| c.spec.rollup.block_time != block_time) {
+            return Err(SequencerError::Config("chains must share one block time".into()));
+        }
+        let env = DatabaseEnv::open(datadir, DatabaseMode::ReadWrite)?;
+        let tx = env.tx_mut()?;
+        let mut states = Vec::with_capacity(chains.len());
+        for chain in chains {
+            let executor = ChainExecutor::new(chain.spec.clone());
+            executor.init_genesis(&tx)?;
+            states.push(ChainState { name: chain.name.clone(), executor, pool: TxPool::default() });
+        }
+        tx.commit()?;
+        Ok(Self {
+            env,
+            chains: states,
+            bridge,
+            signer,
+            blocks_per_batch: blocks_per_batch.max(1),
+            faults: faults.iter().map(|f| (*f, false)).collect(),
+            delayed: Vec::new(),
+        })
+    }
+
+    /// The sequencer's database (for reads: receipts, blocks, state).
+    pub fn database(&self) -> &DatabaseEnv {
+        &self.env
+    }
+
+    /// The chain ids, in set order.
+    pub fn chain_ids(&self) -> Vec<u64> {
+        self.chains.iter().map(|c| c.executor.chain_id()).collect()
+    }
+
+    /// The superchain batch of L2 block `number` (block 1 opens batch 0).
+    pub fn batch_of(&self, number: u64) -> u64 {
+        number.saturating_sub(1) / self.blocks_per_batch
+    }
+
+    /// Transactions waiting in `chain_id`'s pool.
+    pub fn pending(&self, chain_id: u64) -> usize {
+        self.chains.iter().find(|c| c.executor.chain_id() == chain_id).map_or(0, |c| c.pool.len())
+    }
+
+    /// Validates a signed transaction for `chain_id` and queues it for the next block.
+    pub fn submit(&mut self, chain_id: u64, raw: &[u8]) -> Result<B256, IntakeError> {
+        let system = self.signer.address();
+        let chain = self
+            .chains
+            .iter_mut()
+            .find(|c| c.executor.chain_id() == chain_id)
+            .ok_or(IntakeError::UnknownChain(chain_id))?;
+        let tx = OpTxEnvelope::decode_2718_exact(raw)
+            .map_err(|e| IntakeError::Malformed(e.to_string()))?;
+        if tx.is_deposit() {
+            return Err(IntakeError::Deposit);
+        }
+        if tx.chain_id() != Some(chain_id) {
+            return Err(IntakeError::WrongChain { expected: chain_id, found: tx.chain_id() });
+        }
+        let sender = tx.recover_signer().map_err(|_| IntakeError::BadSignature)?;
+        if sender == system {
+            return Err(IntakeError::SystemSender);
+        }
+        let internal = |e: lockstep_storage::DatabaseError| IntakeError::Internal(e.to_string());
+        let db = self.env.tx().map_err(internal)?;
+        let provider = ChainProvider::new(&db, chain_id);
+        let account = provider.account(sender).map_err(internal)?.unwrap_or_default();
+        let expected = chain.pool.next_nonce(sender, account.nonce);
+        match tx.nonce() {
+            n if n < expected => return Err(IntakeError::NonceTooLow { expected, found: n }),
+            n if n > expected => return Err(IntakeError::NonceTooHigh { expected, found: n }),
+            _ => {}
+        }
+        let spec = chain.executor.spec();
+        let gas_limit = spec.rollup.genesis.system_config.map_or(30_000_000, |c| c.gas_limit);
+        if tx.gas_limit() < 21_000 || tx.gas_limit() > gas_limit - RESERVED_GAS {
+            return Err(IntakeError::GasLimit(tx.gas_limit()));
+        }
+        let head = provider.head().map_err(internal)?.ok_or(IntakeError::UnknownChain(chain_id))?;
+        let parent = provider
+            .header(head.number)
+            .map_err(internal)?
+            .ok_or_else(|| IntakeError::Internal("head header missing".into()))?;
+        let base_fee =
+            next_base_fee(&spec.rollup, &parent, parent.timestamp + spec.rollup.block_time)
+                .map_err(|e| IntakeError::Internal(e.to_string()))?;
+        if tx.max_fee_per_gas() < base_fee as u128 {
+            return Err(IntakeError::Underpriced { max_fee: tx.max_fee_per_gas(), base_fee });
+        }
+        let cost = U256::from(tx.gas_limit()) * U256::from(tx.max_fee_per_gas()) + tx.value();
+        if account.balance < cost {
+            return Err(IntakeError::InsufficientFunds);
+        }
+        let hash = tx.tx_hash();
+        chain.pool.push(Recovered::new_unchecked(tx, sender));
+        Ok(hash)
+    }
+
+    /// Builds the next block of every chain at the same timestamp on `origin`, with each
+    /// chain's L1 `deposits`, and commits them all in one write.
+    pub fn build(
+        &mut self,
+        origin: &L1Origin,
+        deposits: &BTreeMap<u64, Vec<OpTxEnvelope>>,
+    ) -> Result<Vec<BuiltBlock>, SequencerError> {
+        let ids = self.chain_ids();
+        // phase 1: execute every chain's deposits and user transactions to find the burns
+        let mut bases = Vec::with_capacity(self.chains.len());
+        let mut burns: Vec<Transfer> = Vec::new();
+        let (number, timestamp) = {
+            let db = self.env.tx()?;
+            let mut round: Option<(u64, u64)> = None;
+            for chain in &mut self.chains {
+                let provider = ChainProvider::new(&db, chain.executor.chain_id());
+                let head = provider.head()?.ok_or_else(|| {
+                    SequencerError::Config(format!("chain {} has no genesis", chain.name))
+                })?;
+                let parent = provider.header(head.number)?.ok_or_else(|| {
+                    SequencerError::Config(format!("chain {} head header missing", chain.name))
+                })?;
+                let spec = chain.executor.spec();
+                let timestamp = parent.timestamp + spec.rollup.block_time;
+                match round {
+                    None => round = Some((head.number + 1, timestamp)),
+                    Some((n, t)) if (n, t) != (head.number + 1, timestamp) => {
+                        return Err(SequencerError::OutOfLockstep(format!(
+                            "chain {} is at block {} time {timestamp}, others at {n} time {t}",
+                            chain.name,
+                            head.number + 1
+                        )))
+                    }
+                    Some(_) => {}
+                }
+                let system = spec.rollup.genesis.system_config.unwrap_or_default();
+                let (_, info) = L1BlockInfoTx::try_new_with_deposit_tx(
+                    &spec.rollup,
+                    &system,
+                    origin.sequence_number,
+                    &origin.header,
+                    timestamp,
+                )
+                .map_err(|e| SequencerError::L1Info(e.to_string()))?;
+                let mut txs: Vec<OpTxEnvelope> = vec![OpTxEnvelope::Deposit(info)];
+                txs.extend(deposits.get(&spec.chain_id()).into_iter().flatten().cloned());
+                let users = chain.pool.take(system.gas_limit.saturating_sub(RESERVED_GAS));
+                txs.extend(users.into_iter().map(Recovered::into_inner));
+                let attrs = attributes(spec, &system, &parent, origin, timestamp, &txs);
+                let header = chain.executor.next_header(&parent, head.hash, &attrs)?;
+                let outcome =
+                    chain.executor.execute_transactions(header, &attrs, provider.state())?;
+                let hashes: Vec<B256> = outcome.transactions.iter().map(|t| t.tx_hash()).collect();
+                for event in bridge_events(
+                    spec.chain_id(),
+                    head.number + 1,
+                    &outcome.receipts,
+                    &hashes,
+                    self.bridge,
+                ) {
+                    let transfer = event.item.transfer;
+                    if event.item.kind == EventKind::Burn && ids.contains(&transfer.destination) {
+                        burns.push(transfer);
+                    }
+                }
+                bases.push((parent, head.hash, system, outcome.transactions));
+            }
+            round.unwrap_or_default()
+        };
+        let batch = self.batch_of(number);
+        let relays = self.plan_relays(batch, burns);
+
+        // phase 2: the final blocks, with each chain's relays appended, in one write
+        let tx = self.env.tx_mut()?;
+        let mut built = Vec::with_capacity(self.chains.len());
+        for (chain, (parent, _, system, mut txs)) in self.chains.iter().zip(bases) {
+            let spec = chain.executor.spec();
+            let chain_id = spec.chain_id();
+            let provider = ChainProvider::new(&tx, chain_id);
+            let first_nonce = provider.account(self.signer.address())?.unwrap_or_default().nonce;
+            let base_fee = next_base_fee(&spec.rollup, &parent, timestamp)?;
+            let ours = relays.iter().filter(|r| r.transfer.destination == chain_id);
+            for (nonce, relay) in (first_nonce..).zip(ours) {
+                txs.push(self.sign_relay(chain_id, nonce, base_fee, &relay.transfer)?);
+            }
+            let attrs = attributes(spec, &system, &parent, origin, timestamp, &txs);
+            let executed = chain.executor.execute(&tx, &attrs)?;
+            let hashes: Vec<B256> =
+                executed.block.transactions.iter().map(|t| t.tx_hash()).collect();
+            let events =
+                bridge_events(chain_id, number, &executed.block.receipts, &hashes, self.bridge);
+            let (burns, mints) = events.iter().fold((vec![], vec![]), |(mut b, mut m), e| {
+                match e.item.kind {
+                    EventKind::Burn => b.push(e.item.transfer),
+                    EventKind::Mint => m.push(e.item.transfer),
+                }
+                (b, m)
+            });
+            built.push(BuiltBlock {
+                chain_id,
+                batch,
+                attributes: attrs,
+                block: executed.block,
+                burns,
+                mints,
+            });
+        }
+        tx.commit()?;
+        Ok(built)
+    }
+
+    /// The relays of this round: one per burn, in order, with any fault of `batch` applied.
+    fn plan_relays(&mut self, batch: u64, burns: Vec<Transfer>) -> Vec<Relay> {
+        let mut relays: Vec<Relay> = Vec::with_capacity(burns.len() + self.delayed.len());
+        // mints held back by delay-mint go out in the first block of their release batch
+        let (due, waiting): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.delayed).into_iter().partition(|(_, at)| *at <= batch);
+        self.delayed = waiting;
+        relays.extend(due.into_iter().map(|(relay, _)| relay));
+        relays.extend(burns.into_iter().map(|transfer| Relay { transfer }));
+        for (fault, done) in &mut self.faults {
+            if *done || fault.batch != batch {
+                continue;
+            }
+            let first = (!relays.is_empty()).then_some(0);
+            match (fault.kind, first) {
+                (FaultKind::DropMint, Some(i)) => {
+                    relays.remove(i);
+                    *done = true;
+                }
+                (FaultKind::DelayMint, Some(i)) => {
+                    self.delayed.push((relays.remove(i), batch + 1));
+                    *done = true;
+                }
+                (FaultKind::AlterAmount, Some(i)) => {
+                    relays[i].transfer.amount += U256::from(1);
+                    *done = true;
+                }
+                (FaultKind::ForgeMint, _) => {
+                    let ids: Vec<u64> = self.chains.iter().map(|c| c.executor.chain_id()).collect();
+                    relays.push(Relay {
+                        transfer: Transfer {
+                            source: ids[0],
+                            destination: ids[1],
+                            nonce: U256::from(1_000_000_000u64 + batch),
+                            token: Address::ZERO,
+                            from: self.signer.address(),
+                            to: self.signer.address(),
+                            amount: U256::from(1),
+                        },
+                    });
+                    *done = true;
+                }
+                (FaultKind::ReorderMints, _) => {
+                    // two relays of the same (source, destination) pair, swapped
+                    let same_pair = |a: &Transfer, b: &Transfer| {
+                        (a.source, a.destination) == (b.source, b.destination)
+                    };
+                    let mut pair = None;
+                    'outer: for i in 0..relays.len() {
+                        for j in i + 1..relays.len() {
+                            if same_pair(&relays[i].transfer, &relays[j].transfer) {
+                                pair = Some((i, j));
+                                break 'outer;
+                            }
+                        }
+                    }
+                    if let Some((i, j)) = pair {
+                        relays.swap(i, j);
+                        *done = true;
+                    }
+                }
+                _ => {}
+            }
+        }
+        relays
+    }
+
+    fn sign_relay(
+        &self,
+        chain_id: u64,
+        nonce: u64,
+        base_fee: u64,
+        transfer: &Transfer,
+    ) -> Result<OpTxEnvelope, SequencerError> {
+        let input = ISuperchainBridge::relayCall {
+            source: U256::from(transfer.source),
+            nonce: transfer.nonce,
+            token: transfer.token,
+            from: transfer.from,
+            to: transfer.to,
+            amount: transfer.amount,
+        }
+        .abi_encode();
+        let tx = TxEip1559 {
+            chain_id,
+            nonce,
+            gas_limit: RELAY_GAS,
+            max_fee_per_gas: base_fee as u128 * 2 + 1,
+            max_priority_fee_per_gas: 0,
+            to: TxKind::Call(self.bridge),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            input: input.into(),
+        };
+        let sig = self
+            .signer
+            .sign_hash_sync(&tx.signature_hash())
+            .map_err(|e| SequencerError::Signing(e.to_string()))?;
+        Ok(tx.into_signed(sig).into())
+    }
+}
+
+/// The payload attributes of a block, as op-node's attributes builder makes them.
+fn attributes(
+    spec: &ChainSpec,
+    system: &kona_genesis::SystemConfig,
+    parent: &Header,
+    origin: &L1Origin,
+    timestamp: u64,
+    txs: &[OpTxEnvelope],
+) -> OpPayloadAttributes {
+    let rollup = &spec.rollup;
+    OpPayloadAttributes {
+        payload_attributes: alloy_rpc_types_engine::PayloadAttributes {
+            timestamp,
+            prev_randao: origin.header.mix_hash,
+            suggested_fee_recipient: Predeploys::SEQUENCER_FEE_VAULT,
+            withdrawals: rollup.is_canyon_active(timestamp).then(Vec::new),
+            parent_beacon_block_root: if rollup.is_ecotone_active(timestamp) {
+                Some(origin.header.parent_beacon_block_root.unwrap_or_default())
+            } else {
+                None
+            },
+        },
+        transactions: Some(txs.iter().map(|t| Bytes::from(t.encoded_2718())).collect()),
+        no_tx_pool: Some(true),
+        gas_limit: Some(system.gas_limit),
+        eip_1559_params: system.eip_1559_params(rollup, parent.timestamp, timestamp),
+    }
+}
