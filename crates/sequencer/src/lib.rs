@@ -13,6 +13,7 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod batcher;
 mod error;
 mod fault;
 mod pool;
