@@ -85,6 +85,16 @@ alloy_sol_types::sol! {
         function totalSupply() external view returns (uint256);
     }
 
+    /// The commitment contract's interface.
+    #[derive(Debug)]
+    interface IBatchCommitments {
+        struct ChainOutput { uint256 chainId; uint64 l2Block; bytes32 outputRoot; }
+        struct PairRoots { uint256 source; uint256 destination; bytes32 burnRoot; bytes32 mintRoot; }
+        event Committed(uint256 indexed batch, ChainOutput[] outputs, PairRoots[] pairs);
+        function commit(uint256 batch, ChainOutput[] outputs, PairRoots[] pairs) external;
+        function commitments(uint256 batch) external view returns (bytes32);
+    }
+
     /// The deposit contract's interface (OptimismPortal's event, version 0).
     #[derive(Debug)]
     interface IDepositPortal {

@@ -12,8 +12,11 @@
 
 mod config;
 pub mod contracts;
+pub mod l1;
+mod run;
 
 pub use config::{
     dev_key, DevnetChain, DevnetConfig, DevnetError, BRIDGE, DEV_ACCOUNTS, L1_BLOCK, L1_CHAIN_ID,
     TOKEN,
 };
+pub use run::{Devnet, DevnetOptions, DevnetRunError, PostedBatch};

@@ -27,10 +27,14 @@ fn main() {
     let chains: Vec<SequencedChain> = config
         .chains
         .iter()
-        .map(|c| SequencedChain { name: c.name.into(), spec: Arc::new(config.chain_spec(c.chain_id)) })
+        .map(|c| SequencedChain {
+            name: c.name.into(),
+            spec: Arc::new(config.chain_spec(c.chain_id)),
+        })
         .collect();
     let dir = tempfile::tempdir().unwrap();
-    let mut sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 4, &[]).unwrap();
+    let mut sequencer =
+        SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 4, &[]).unwrap();
     let signers: Vec<_> = (0..8).map(dev_key).collect();
     let mut nonces: BTreeMap<(u64, Address), u64> = BTreeMap::new();
     let (mut build_secs, mut gas, mut blocks) = (0.0, BTreeMap::<u64, u64>::new(), Vec::new());
@@ -41,7 +45,12 @@ fn main() {
                 let nonce = nonces.entry((chain, who.address())).or_default();
                 let (to, value, input) = if i % 4 == 0 {
                     let amount = U256::from(1_000 + i);
-                    let call = ISuperchainBridge::burnCall { destination: U256::from(other), token: Address::ZERO, to: who.address(), amount };
+                    let call = ISuperchainBridge::burnCall {
+                        destination: U256::from(other),
+                        token: Address::ZERO,
+                        to: who.address(),
+                        amount,
+                    };
                     (BRIDGE, amount, call.abi_encode())
                 } else {
                     (Address::with_last_byte((i % 200) as u8 + 1), U256::from(i + 1), vec![])
@@ -83,16 +92,31 @@ fn main() {
     println!("sequencer: {rounds} rounds, {per_chain} user transactions per chain per block (1 in 4 a burn)");
     println!("{:<28} {:>10.1}", "rounds (all chains) / s", rounds as f64 / build_secs);
     for (chain, g) in &gas {
-        println!("{:<28} {:>10.1} Mgas/s ({:.1} Mgas/block)", format!("chain {chain}"), *g as f64 / build_secs / 1e6, *g as f64 / rounds as f64 / 1e6);
+        println!(
+            "{:<28} {:>10.1} Mgas/s ({:.1} Mgas/block)",
+            format!("chain {chain}"),
+            *g as f64 / build_secs / 1e6,
+            *g as f64 / rounds as f64 / 1e6
+        );
     }
 
     let spec = config.chain_spec(901);
     let batched: Vec<BatchedBlock<'_>> = blocks
         .iter()
-        .map(|(b, l1)| BatchedBlock { block: &b[0].block, epoch_num: l1.number, epoch_hash: l1.hash_slow() })
+        .map(|(b, l1)| BatchedBlock {
+            block: &b[0].block,
+            epoch_num: l1.number,
+            epoch_hash: l1.hash_slow(),
+        })
         .collect();
-    let rlp = batcher::channel_rlp(&[Batch::Span(batcher::span_batch(&spec.rollup, &batched).unwrap())]).unwrap();
-    println!("batcher: channel of {} blocks, {:.2} MB of batch RLP", batched.len(), rlp.len() as f64 / 1e6);
+    let rlp =
+        batcher::channel_rlp(&[Batch::Span(batcher::span_batch(&spec.rollup, &batched).unwrap())])
+            .unwrap();
+    println!(
+        "batcher: channel of {} blocks, {:.2} MB of batch RLP",
+        batched.len(),
+        rlp.len() as f64 / 1e6
+    );
     for compression in [Compression::Zlib, Compression::Brotli] {
         let mut times = Vec::new();
         let mut size = 0;

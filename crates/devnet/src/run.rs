@@ -1,0 +1,464 @@
+//! The devnet in one process: the embedded L1, the shared sequencer, a traffic generator, the
+//! batcher and the commitments, in simulated time.
+
+use crate::{
+    contracts::{IBatchCommitments, IDepositPortal, BATCH_COMMITMENTS, DEPOSIT_PORTAL},
+    dev_key,
+    l1::{EmbeddedL1, L1_BLOCK_TIME},
+    DevnetConfig, BRIDGE, DEV_ACCOUNTS, TOKEN,
+};
+use alloy_consensus::{SignableTransaction, TxEip1559};
+use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use alloy_signer_local::PrivateKeySigner;
+use alloy_sol_types::{SolCall, SolValue};
+use kona_protocol::Batch;
+use lockstep_crosschain::bridge::ISuperchainBridge;
+use lockstep_primitives::{merkle_root, Transfer};
+use lockstep_sequencer::{
+    batcher::{self, BatchedBlock, Compression},
+    BuiltBlock, Fault, FaultKind, L1Origin, SequencedChain, SharedSequencer,
+};
+use op_alloy_consensus::OpTxEnvelope;
+use rand::{rngs::StdRng, Rng, SeedableRng};
+use std::{
+    collections::{BTreeMap, HashMap},
+    path::Path,
+    sync::Arc,
+};
+
+/// Why the devnet stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum DevnetRunError {
+    /// The sequencer failed.
+    #[error(transparent)]
+    Sequencer(#[from] lockstep_sequencer::SequencerError),
+    /// The L1 failed.
+    #[error(transparent)]
+    L1(#[from] crate::l1::EmbeddedL1Error),
+    /// The batcher failed.
+    #[error(transparent)]
+    Batcher(#[from] lockstep_sequencer::batcher::BatcherError),
+    /// Signing failed.
+    #[error("signing: {0}")]
+    Signing(String),
+    /// The database failed.
+    #[error(transparent)]
+    Database(#[from] lockstep_storage::DatabaseError),
+    /// Execution failed.
+    #[error(transparent)]
+    Execution(#[from] lockstep_execution::ExecutionError),
+}
+
+/// Devnet settings.
+#[derive(Debug, Clone)]
+pub struct DevnetOptions {
+    /// L2 blocks per superchain batch (one L1 block carries each batch).
+    pub blocks_per_batch: u64,
+    /// User transactions per chain per L2 block.
+    pub txs_per_block: usize,
+    /// How batches are compressed.
+    pub compression: Compression,
+    /// Deliberate faults.
+    pub faults: Vec<Fault>,
+    /// Seed of the traffic generator.
+    pub seed: u64,
+}
+
+impl Default for DevnetOptions {
+    fn default() -> Self {
+        Self {
+            blocks_per_batch: 6,
+            txs_per_block: 8,
+            compression: Compression::Brotli,
+            faults: vec![],
+            seed: 1,
+        }
+    }
+}
+
+/// What one posted batch held.
+#[derive(Debug, Clone)]
+pub struct PostedBatch {
+    /// The batch index.
+    pub index: u64,
+    /// The L1 block that carried it.
+    pub l1_block: u64,
+    /// Each chain's last L2 block in the batch.
+    pub l2_heads: Vec<(u64, u64)>,
+    /// Successful burns.
+    pub burns: Vec<Transfer>,
+    /// Mints.
+    pub mints: Vec<Transfer>,
+}
+
+/// The running devnet.
+#[derive(Debug)]
+pub struct Devnet {
+    config: DevnetConfig,
+    options: DevnetOptions,
+    /// The L1.
+    pub l1: EmbeddedL1,
+    /// The shared sequencer.
+    pub sequencer: SharedSequencer,
+    rng: StdRng,
+    nonces: HashMap<(u64, Address), u64>,
+    l2_number: u64,
+    batch_blocks: Vec<Vec<BuiltBlock>>,
+    batch_origins: Vec<(u64, B256)>,
+    deposits: BTreeMap<u64, BTreeMap<u64, Vec<OpTxEnvelope>>>,
+    /// Every batch posted so far.
+    pub posted: Vec<PostedBatch>,
+}
+
+fn sign_eip1559(
+    signer: &PrivateKeySigner,
+    chain_id: u64,
+    nonce: u64,
+    to: TxKind,
+    value: U256,
+    input: Vec<u8>,
+    gas_limit: u64,
+) -> Result<Vec<u8>, DevnetRunError> {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit,
+        max_fee_per_gas: 50_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to,
+        value,
+        access_list: Default::default(),
+        input: input.into(),
+    };
+    let sig = signer
+        .sign_hash_sync(&tx.signature_hash())
+        .map_err(|e| DevnetRunError::Signing(e.to_string()))?;
+    Ok(tx.into_signed(sig).encoded_2718())
+}
+
+impl Devnet {
+    /// Starts the devnet: the L1 with its contracts deployed, and the sequencer's chains at
+    /// genesis, with the sequencer's database in `datadir`.
+    pub fn start(datadir: &Path, options: DevnetOptions) -> Result<Self, DevnetRunError> {
+        let mut config = DevnetConfig::default();
+        let funded: Vec<(Address, U256)> =
+            (0..16).map(|i| (dev_key(i).address(), U256::from(10u128.pow(22)))).collect();
+        let mut l1 =
+            EmbeddedL1::new(crate::L1_CHAIN_ID, config.genesis_time - L1_BLOCK_TIME, &funded);
+        // the deployer's first contracts: a portal per chain, then the commitment contract
+        let deployer = dev_key(9);
+        let mut nonce = 0;
+        for _ in &config.chains {
+            let raw = sign_eip1559(
+                &deployer,
+                l1.chain_id(),
+                nonce,
+                TxKind::Create,
+                U256::ZERO,
+                DEPOSIT_PORTAL.init_code().to_vec(),
+                2_000_000,
+            )?;
+            l1.send_raw_transaction(&raw)?;
+            nonce += 1;
+        }
+        let mut init = BATCH_COMMITMENTS.init_code().to_vec();
+        init.extend(config.sequencer().abi_encode());
+        let raw = sign_eip1559(
+            &deployer,
+            l1.chain_id(),
+            nonce,
+            TxKind::Create,
+            U256::ZERO,
+            init,
+            2_000_000,
+        )?;
+        l1.send_raw_transaction(&raw)?;
+        let origin = l1.mine()?;
+        config.l1_origin = (origin.header.number, origin.hash);
+        let chains: Vec<SequencedChain> = config
+            .chains
+            .iter()
+            .map(|c| SequencedChain {
+                name: c.name.into(),
+                spec: Arc::new(config.chain_spec(c.chain_id)),
+            })
+            .collect();
+        let sequencer = SharedSequencer::open(
+            datadir,
+            &chains,
+            BRIDGE,
+            dev_key(8),
+            options.blocks_per_batch,
+            &options.faults,
+        )?;
+        Ok(Self {
+            rng: StdRng::seed_from_u64(options.seed),
+            config,
+            options,
+            l1,
+            sequencer,
+            nonces: HashMap::new(),
+            l2_number: 0,
+            batch_blocks: vec![],
+            batch_origins: vec![],
+            deposits: BTreeMap::new(),
+            posted: vec![],
+        })
+    }
+
+    /// The devnet's configuration (with the L1 origin of this run).
+    pub const fn config(&self) -> &DevnetConfig {
+        &self.config
+    }
+
+    fn next_nonce(&mut self, chain: u64, who: Address) -> u64 {
+        let nonce = self.nonces.entry((chain, who)).or_default();
+        *nonce += 1;
+        *nonce - 1
+    }
+
+    /// Submits one L2 block's worth of traffic to every chain: transfers, token transfers, and
+    /// burns both ways in native ETH and tokens, some of them reverting.
+    fn traffic(&mut self) -> Result<(), DevnetRunError> {
+        let ids: Vec<u64> = self.config.chains.iter().map(|c| c.chain_id).collect();
+        for &chain in &ids {
+            for _ in 0..self.options.txs_per_block {
+                let who = dev_key(self.rng.random_range(0..DEV_ACCOUNTS));
+                let to = dev_key(self.rng.random_range(0..DEV_ACCOUNTS)).address();
+                let other = *ids.iter().find(|c| **c != chain).unwrap_or(&chain);
+                let amount = U256::from(self.rng.random_range(1..1_000_000_000u64));
+                let (target, value, input) = match self.rng.random_range(0..10) {
+                    0..3 => (to, amount, vec![]),
+                    3 => {
+                        let call =
+                            crate::contracts::ISuperchainToken::transferCall { to, value: amount };
+                        (TOKEN, U256::ZERO, call.abi_encode())
+                    }
+                    4..7 => {
+                        let bad = self.rng.random_bool(0.15);
+                        let call = ISuperchainBridge::burnCall {
+                            destination: U256::from(other),
+                            token: Address::ZERO,
+                            to,
+                            amount,
+                        };
+                        (
+                            BRIDGE,
+                            if bad { amount + U256::from(1) } else { amount },
+                            call.abi_encode(),
+                        )
+                    }
+                    _ => {
+                        let amount = if self.rng.random_bool(0.15) { U256::MAX } else { amount };
+                        let call = ISuperchainBridge::burnCall {
+                            destination: U256::from(other),
+                            token: TOKEN,
+                            to,
+                            amount,
+                        };
+                        (BRIDGE, U256::ZERO, call.abi_encode())
+                    }
+                };
+                let nonce = self.next_nonce(chain, who.address());
+                let raw =
+                    sign_eip1559(&who, chain, nonce, TxKind::Call(target), value, input, 200_000)?;
+                if self.sequencer.submit(chain, &raw).is_err() {
+                    // the sequencer refused it; the nonce was not used
+                    *self.nonces.entry((chain, who.address())).or_default() -= 1;
+                }
+            }
+        }
+        // now and then a deposit from L1
+        if self.rng.random_bool(0.2) {
+            let position = self.rng.random_range(0..ids.len());
+            let portal = self.config.deposit_portal(ids[position]);
+            let who = dev_key(self.rng.random_range(0..DEV_ACCOUNTS));
+            let call = IDepositPortal::depositTransactionCall {
+                to: who.address(),
+                value: U256::from(1_000),
+                gasLimit: 100_000,
+                isCreation: false,
+                data: Bytes::new(),
+            };
+            let nonce = self.next_nonce(self.l1.chain_id(), who.address());
+            let raw = sign_eip1559(
+                &who,
+                self.l1.chain_id(),
+                nonce,
+                TxKind::Call(portal),
+                U256::from(10u64.pow(15)),
+                call.abi_encode(),
+                300_000,
+            )?;
+            self.l1.send_raw_transaction(&raw)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the deposits of the L1 head block, for the first L2 block of that epoch.
+    fn collect_deposits(&mut self) {
+        let block = self.l1.head();
+        let mut per_chain: BTreeMap<u64, Vec<OpTxEnvelope>> = BTreeMap::new();
+        let mut log_index = 0usize;
+        for receipt in &block.receipts {
+            for log in alloy_consensus::TxReceipt::logs(receipt) {
+                let chain = self
+                    .config
+                    .chains
+                    .iter()
+                    .find(|c| self.config.deposit_portal(c.chain_id) == log.address)
+                    .map(|c| c.chain_id);
+                if let Some(chain) = chain {
+                    if let Ok(raw) = kona_protocol::decode_deposit(block.hash, log_index, log) {
+                        if let Ok(tx) = OpTxEnvelope::decode_2718(&mut raw.as_ref()) {
+                            per_chain.entry(chain).or_default().push(tx);
+                        }
+                    }
+                }
+                log_index += 1;
+            }
+        }
+        self.deposits.insert(block.header.number, per_chain);
+    }
+
+    /// Runs one L1 block: its L2 blocks on every chain, then (when a batch is complete) the
+    /// batches and the commitment, then mines the L1 block.
+    pub fn step(&mut self) -> Result<Option<PostedBatch>, DevnetRunError> {
+        let l2_per_l1 = L1_BLOCK_TIME / self.config.block_time;
+        let origin_block = self.l1.head().clone();
+        for seq in 0..l2_per_l1 {
+            self.traffic()?;
+            let deposits = if seq == 0 {
+                self.deposits.remove(&origin_block.header.number).unwrap_or_default()
+            } else {
+                BTreeMap::new()
+            };
+            let origin = L1Origin { header: origin_block.header.clone(), sequence_number: seq };
+            let built = self.sequencer.build(&origin, &deposits)?;
+            self.l2_number += 1;
+            self.batch_blocks.push(built);
+            self.batch_origins.push((origin_block.header.number, origin_block.hash));
+        }
+        let mut posted = None;
+        if self.batch_blocks.len() as u64 >= self.options.blocks_per_batch {
+            posted = Some(self.post_batch()?);
+        }
+        self.l1.mine()?;
+        self.collect_deposits();
+        if let (Some(p), head) = (posted.as_mut(), self.l1.head()) {
+            p.l1_block = head.header.number;
+        }
+        if let Some(p) = &posted {
+            self.posted.push(p.clone());
+        }
+        Ok(posted)
+    }
+
+    /// Posts every chain's batch and the commitment for the batch just completed.
+    fn post_batch(&mut self) -> Result<PostedBatch, DevnetRunError> {
+        let index = self.posted.len() as u64;
+        let blocks = std::mem::take(&mut self.batch_blocks);
+        let origins = std::mem::take(&mut self.batch_origins);
+        let ids: Vec<u64> = self.config.chains.iter().map(|c| c.chain_id).collect();
+        let mut outputs = Vec::new();
+        let (mut burns, mut mints) = (Vec::new(), Vec::new());
+        for (position, &chain) in ids.iter().enumerate() {
+            let spec = self.config.chain_spec(chain);
+            let batched: Vec<BatchedBlock<'_>> = blocks
+                .iter()
+                .zip(&origins)
+                .map(|(round, (num, hash))| BatchedBlock {
+                    block: &round[position].block,
+                    epoch_num: *num,
+                    epoch_hash: *hash,
+                })
+                .collect();
+            let span = batcher::span_batch(&spec.rollup, &batched)?;
+            let rlp = batcher::channel_rlp(&[Batch::Span(span)])?;
+            let data = batcher::compress(&rlp, self.options.compression)?;
+            let frames = batcher::frames(batcher::channel_id(chain, index), &data, 120_000)?;
+            let batcher_key = self.config.batcher_key(chain);
+            for frame in frames {
+                let nonce = self.next_nonce(self.l1.chain_id(), batcher_key.address());
+                let raw = sign_eip1559(
+                    &batcher_key,
+                    self.l1.chain_id(),
+                    nonce,
+                    TxKind::Call(self.config.batch_inbox(chain)),
+                    U256::ZERO,
+                    batcher::calldata(&[frame]).to_vec(),
+                    3_000_000,
+                )?;
+                self.l1.send_raw_transaction(&raw)?;
+            }
+            let last = &blocks.last().map(|r| &r[position]);
+            let db = self.sequencer.database().tx()?;
+            let provider = lockstep_storage::ChainProvider::new(&db, chain);
+            let head = provider.head()?.map(|h| (h.number, h.hash)).unwrap_or_default();
+            let state_root = provider.state_root()?;
+            let passer = provider.storage_root(lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER)?;
+            let mut output = lockstep_execution::output_root(state_root, passer, head.1);
+            if self.fault_now(FaultKind::BadOutputRoot, index) && position == 0 {
+                output.0[0] ^= 0xff;
+            }
+            outputs.push(IBatchCommitments::ChainOutput {
+                chainId: U256::from(chain),
+                l2Block: last.map_or(head.0, |b| b.block.header.number),
+                outputRoot: output,
+            });
+            for round in &blocks {
+                burns.extend(round[position].burns.iter().copied());
+                mints.extend(round[position].mints.iter().copied());
+            }
+        }
+        let mut pairs = Vec::new();
+        for &source in &ids {
+            for &destination in &ids {
+                if source == destination {
+                    continue;
+                }
+                let leaves = |list: &[Transfer]| -> Vec<B256> {
+                    list.iter()
+                        .filter(|t| t.source == source && t.destination == destination)
+                        .map(Transfer::leaf)
+                        .collect()
+                };
+                let mut burn_root = merkle_root(&leaves(&burns));
+                if self.fault_now(FaultKind::BadCommitment, index) && pairs.is_empty() {
+                    burn_root.0[0] ^= 0xff;
+                }
+                pairs.push(IBatchCommitments::PairRoots {
+                    source: U256::from(source),
+                    destination: U256::from(destination),
+                    burnRoot: burn_root,
+                    mintRoot: merkle_root(&leaves(&mints)),
+                });
+            }
+        }
+        let sequencer_key = dev_key(8);
+        let call = IBatchCommitments::commitCall { batch: U256::from(index), outputs, pairs };
+        let nonce = self.next_nonce(self.l1.chain_id(), sequencer_key.address());
+        let raw = sign_eip1559(
+            &sequencer_key,
+            self.l1.chain_id(),
+            nonce,
+            TxKind::Call(self.config.commitments()),
+            U256::ZERO,
+            call.abi_encode(),
+            1_000_000,
+        )?;
+        self.l1.send_raw_transaction(&raw)?;
+        let l2_heads = ids
+            .iter()
+            .enumerate()
+            .map(|(p, c)| (*c, blocks.last().map_or(0, |r| r[p].block.header.number)))
+            .collect();
+        Ok(PostedBatch { index, l1_block: 0, l2_heads, burns, mints })
+    }
+
+    fn fault_now(&self, kind: FaultKind, batch: u64) -> bool {
+        self.options.faults.iter().any(|f| f.kind == kind && f.batch == batch)
+    }
+}
