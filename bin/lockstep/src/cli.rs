@@ -25,6 +25,10 @@ enum Command {
     /// Inspect the database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Run the devnet in one process: an embedded L1, the shared sequencer of two chains
+    /// (901 "op" and 902 "base") with cross-chain burns and mints, a traffic generator, and the
+    /// batcher posting every chain's batches and the commitments to L1.
+    Devnet(crate::devnet::DevnetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -58,6 +62,7 @@ impl Cli {
         match self.command {
             Command::Init(args) => init(&args),
             Command::Db(DbCommand::Stats(args)) => db_stats(&args),
+            Command::Devnet(args) => crate::devnet::run(&args),
         }
     }
 }

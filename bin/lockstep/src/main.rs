@@ -4,6 +4,7 @@
 use clap::Parser;
 
 mod cli;
+mod devnet;
 
 fn main() {
     tracing_subscriber::fmt()

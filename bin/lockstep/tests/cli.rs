@@ -145,3 +145,28 @@ fn init_both_devnet_chains_into_one_datadir() {
     let line = text.lines().find(|l| l.starts_with("ChainGenesis")).unwrap();
     assert!(line.contains(" 2 "), "{line}");
 }
+
+#[test]
+fn bounded_devnet_prints_a_summary_with_the_injected_fault() {
+    let out =
+        lockstep(&["devnet", "--batches", "3", "--fault", "drop-mint@1", "--txs-per-block", "4"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["batchesPosted"], 3);
+    let batches = summary["batches"].as_array().unwrap();
+    let differing: Vec<u64> = batches
+        .iter()
+        .filter(|b| !b["pairsDiffering"].as_array().unwrap().is_empty())
+        .map(|b| b["index"].as_u64().unwrap())
+        .collect();
+    assert_eq!(differing, vec![1], "only the faulty batch differs");
+    let burned = summary["transfers"]["burned"].as_u64().unwrap();
+    assert_eq!(summary["transfers"]["minted"].as_u64().unwrap(), burned - 1);
+
+    let bad = lockstep(&["devnet", "--batches", "1", "--blocks-per-batch", "4"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("multiple of 6"), "{}", stderr(&bad));
+    let bad = lockstep(&["devnet", "--fault", "drop-mint"]);
+    assert!(!bad.status.success());
+    assert!(stderr(&bad).contains("KIND@BATCH"), "{}", stderr(&bad));
+}

@@ -43,6 +43,9 @@ pub enum DevnetRunError {
     /// Signing failed.
     #[error("signing: {0}")]
     Signing(String),
+    /// The options cannot work.
+    #[error("{0}")]
+    Options(String),
     /// The database failed.
     #[error(transparent)]
     Database(#[from] lockstep_storage::DatabaseError),
@@ -143,6 +146,12 @@ impl Devnet {
     /// genesis, with the sequencer's database in `datadir`.
     pub fn start(datadir: &Path, options: DevnetOptions) -> Result<Self, DevnetRunError> {
         let mut config = DevnetConfig::default();
+        let per_l1 = L1_BLOCK_TIME / config.block_time;
+        if options.blocks_per_batch == 0 || !options.blocks_per_batch.is_multiple_of(per_l1) {
+            return Err(DevnetRunError::Options(format!(
+                "blocks per batch must be a positive multiple of {per_l1}, the L2 blocks per L1 block"
+            )));
+        }
         let funded: Vec<(Address, U256)> =
             (0..16).map(|i| (dev_key(i).address(), U256::from(10u128.pow(22)))).collect();
         let mut l1 =

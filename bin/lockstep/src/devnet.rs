@@ -1,0 +1,158 @@
+//! `lockstep devnet`: the embedded L1, the shared sequencer and a traffic generator.
+
+use clap::{Args, ValueEnum};
+use eyre::{bail, WrapErr};
+use lockstep_devnet::{Devnet, DevnetOptions, PostedBatch};
+use lockstep_primitives::Transfer;
+use lockstep_sequencer::{batcher::Compression, Fault};
+use std::{collections::BTreeMap, path::PathBuf, time::Instant};
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum CompressionArg {
+    Zlib,
+    Brotli,
+}
+
+/// Flags of `lockstep devnet`.
+#[derive(Debug, Args)]
+pub(crate) struct DevnetArgs {
+    /// Where the sequencer keeps its database; must be empty or absent. Default: a temporary
+    /// directory, removed on exit.
+    #[arg(long, env = "LOCKSTEP_DATADIR", value_name = "DIR")]
+    datadir: Option<PathBuf>,
+    /// Stop after this many superchain batches and print a JSON summary.
+    #[arg(long, env = "LOCKSTEP_DEVNET_BATCHES", value_name = "N")]
+    batches: Option<u64>,
+    /// Misbehave on purpose: KIND@BATCH, KIND one of drop-mint, delay-mint, forge-mint,
+    /// alter-amount, reorder-mints, bad-output-root, bad-commitment. Repeatable.
+    #[arg(long = "fault", value_name = "KIND@BATCH", value_parser = parse_fault)]
+    faults: Vec<Fault>,
+    /// L2 blocks per superchain batch: a multiple of 6, the L2 blocks per 12-second L1 block.
+    #[arg(long, default_value_t = 6, value_parser = clap::value_parser!(u64).range(1..=6000))]
+    blocks_per_batch: u64,
+    /// User transactions per chain per L2 block.
+    #[arg(long, default_value_t = 8)]
+    txs_per_block: usize,
+    /// Channel compression of the batches.
+    #[arg(long, value_enum, default_value_t = CompressionArg::Brotli)]
+    compression: CompressionArg,
+    /// Seed of the traffic generator.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Pace L1 blocks at the wall clock (12 s) instead of as fast as the machine allows.
+    #[arg(long)]
+    wall_clock: bool,
+}
+
+fn parse_fault(s: &str) -> Result<Fault, String> {
+    s.parse()
+}
+
+pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<()> {
+    let temp;
+    let datadir = match &args.datadir {
+        Some(dir) => {
+            if dir.exists() && dir.read_dir().map(|mut d| d.next().is_some()).unwrap_or(true) {
+                bail!(
+                    "devnet datadir {} is not empty: the devnet starts from genesis",
+                    dir.display()
+                );
+            }
+            dir.clone()
+        }
+        None => {
+            temp = tempfile::tempdir().wrap_err("creating a temporary datadir")?;
+            temp.path().to_path_buf()
+        }
+    };
+    let options = DevnetOptions {
+        blocks_per_batch: args.blocks_per_batch,
+        txs_per_block: args.txs_per_block,
+        compression: match args.compression {
+            CompressionArg::Zlib => Compression::Zlib,
+            CompressionArg::Brotli => Compression::Brotli,
+        },
+        faults: args.faults.clone(),
+        seed: args.seed,
+    };
+    let mut devnet = Devnet::start(&datadir, options)?;
+    tracing::info!(
+        datadir = %datadir.display(),
+        chains = ?devnet.config().chains.iter().map(|c| c.chain_id).collect::<Vec<_>>(),
+        "devnet started: embedded L1, shared sequencer, traffic"
+    );
+    let started = Instant::now();
+    let mut last_log = Instant::now();
+    loop {
+        let step_started = Instant::now();
+        let posted = devnet.step()?;
+        if let Some(batch) = &posted {
+            if last_log.elapsed().as_secs_f64() >= 1.0 || args.batches.is_some_and(|n| n <= 20) {
+                let (burned, minted) = totals(&devnet.posted);
+                tracing::info!(
+                    l1 = devnet.l1.head().header.number,
+                    heads = ?batch.l2_heads,
+                    batches = devnet.posted.len(),
+                    burned,
+                    minted,
+                    "progress"
+                );
+                last_log = Instant::now();
+            }
+        }
+        if args.batches.is_some_and(|n| devnet.posted.len() as u64 >= n) {
+            break;
+        }
+        if args.wall_clock {
+            let pace = std::time::Duration::from_secs(lockstep_devnet::l1::L1_BLOCK_TIME);
+            std::thread::sleep(pace.saturating_sub(step_started.elapsed()));
+        }
+    }
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&summary(&devnet, started.elapsed().as_secs_f64()))?
+    );
+    Ok(())
+}
+
+fn totals(posted: &[PostedBatch]) -> (usize, usize) {
+    posted.iter().fold((0, 0), |(b, m), p| (b + p.burns.len(), m + p.mints.len()))
+}
+
+fn summary(devnet: &Devnet, seconds: f64) -> serde_json::Value {
+    let (burned, minted) = totals(&devnet.posted);
+    let batches: Vec<_> = devnet
+        .posted
+        .iter()
+        .map(|p| {
+            let mut pairs: BTreeMap<(u64, u64), (Vec<Transfer>, Vec<Transfer>)> = BTreeMap::new();
+            for t in &p.burns {
+                pairs.entry((t.source, t.destination)).or_default().0.push(*t);
+            }
+            for t in &p.mints {
+                pairs.entry((t.source, t.destination)).or_default().1.push(*t);
+            }
+            let differing: Vec<_> = pairs
+                .iter()
+                .filter(|(_, (b, m))| b != m)
+                .map(|((s, d), (b, m))| serde_json::json!({"source": s, "destination": d, "burns": b.len(), "mints": m.len()}))
+                .collect();
+            serde_json::json!({
+                "index": p.index,
+                "l1Block": p.l1_block,
+                "l2Heads": p.l2_heads.iter().map(|(c, n)| serde_json::json!({"chainId": c, "block": n})).collect::<Vec<_>>(),
+                "burns": p.burns.len(),
+                "mints": p.mints.len(),
+                "pairsDiffering": differing,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "batchesPosted": devnet.posted.len(),
+        "l1Head": devnet.l1.head().header.number,
+        "transfers": { "burned": burned, "minted": minted },
+        "seconds": (seconds * 100.0).round() / 100.0,
+        "note": "the sequencer's own record of each batch; verification from L1 arrives with the verifier node",
+        "batches": batches,
+    })
+}
