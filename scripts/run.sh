@@ -1,14 +1,10 @@
 #!/usr/bin/env bash
-# Builds lockstep and runs it on real chain data: initialises a database with the Base mainnet
-# genesis (which must reproduce the registry's block hash) and prints the database's tables.
-# Usage: scripts/run.sh [DATADIR]   (default: ./data)
+# Runs the devnet: installs what is missing, builds lockstep in release mode, and starts
+# `lockstep devnet` (an embedded L1, the shared sequencer of chains 901 and 902, a traffic
+# generator and the batcher). It runs until stopped (Ctrl-C); arguments are passed on, e.g.
+#   scripts/run.sh --batches 20 --fault drop-mint@3
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 cargo build --release --locked -p lockstep
-datadir="${1:-./data}"
-bin=target/release/lockstep
-"$bin" init --datadir "$datadir" \
-  --rollup-config testdata/base-mainnet/rollup.json \
-  --genesis testdata/base-mainnet/genesis.json.gz
-"$bin" db stats --datadir "$datadir"
+exec target/release/lockstep devnet "$@"
