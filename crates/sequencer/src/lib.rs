@@ -17,6 +17,7 @@ pub mod batcher;
 mod error;
 mod fault;
 mod pool;
+pub mod rpc;
 mod sequencer;
 
 pub use error::{IntakeError, SequencerError};

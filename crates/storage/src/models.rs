@@ -93,6 +93,31 @@ impl Value for ChainHead {
     }
 }
 
+/// Where a transaction sits in its chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TxLocation {
+    /// The block number.
+    pub block: u64,
+    /// The index in the block.
+    pub index: u32,
+}
+
+impl Value for TxLocation {
+    fn compress(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.block.to_be_bytes());
+        out.extend_from_slice(&self.index.to_be_bytes());
+    }
+    fn decompress(data: &[u8]) -> CodecResult<Self> {
+        let bytes: [u8; 12] =
+            data.try_into().map_err(|_| format!("location of {} bytes", data.len()))?;
+        let (block, index) = bytes.split_at(8);
+        Ok(Self {
+            block: u64::from_be_bytes(block.try_into().map_err(|_| "block")?),
+            index: u32::from_be_bytes(index.try_into().map_err(|_| "index")?),
+        })
+    }
+}
+
 /// An account as it was before a block changed it (`None`: it did not exist).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AccountBefore {

@@ -4,7 +4,7 @@
 use crate::{
     codec::{Key, NibblePath},
     env::DbTx,
-    models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode},
+    models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode, TxLocation},
     tables::*,
     trie::{key_nibbles, trie_root, update_trie, NodeStore, TrieChange},
     DatabaseError, DbResult,
@@ -111,6 +111,11 @@ impl<'a, 'env, K: TransactionKind> ChainProvider<'a, 'env, K> {
     pub fn receipts(&self, number: u64) -> DbResult<Vec<OpReceiptEnvelope>> {
         let prefix = key_bytes(&(self.chain, number));
         Ok(self.tx.walk_prefix::<Receipts>(&prefix)?.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// Where the transaction with `hash` is.
+    pub fn transaction_location(&self, hash: B256) -> DbResult<Option<TxLocation>> {
+        self.tx.get::<TransactionHashes>(&(self.chain, hash))
     }
 
     /// The account at `address`.
@@ -338,6 +343,8 @@ impl ChainProvider<'_, '_, RW> {
         self.tx.put::<BlockBodies>(&(chain, number), &(block.transactions.len() as u64))?;
         for (index, tx) in block.transactions.iter().enumerate() {
             self.tx.put::<Transactions>(&(chain, number, index as u32), tx)?;
+            let location = TxLocation { block: number, index: index as u32 };
+            self.tx.put::<TransactionHashes>(&(chain, tx.tx_hash()), &location)?;
         }
         for (index, receipt) in block.receipts.iter().enumerate() {
             self.tx.put::<Receipts>(&(chain, number, index as u32), receipt)?;
@@ -388,6 +395,9 @@ impl ChainProvider<'_, '_, RW> {
             self.tx.delete::<Headers>(&(chain, number))?;
             self.tx.delete::<CanonicalHashes>(&(chain, number))?;
             self.tx.delete::<BlockBodies>(&(chain, number))?;
+            for tx in self.transactions(number)? {
+                self.tx.delete::<TransactionHashes>(&(chain, tx.tx_hash()))?;
+            }
             self.tx.delete_prefix::<Transactions>(&prefix)?;
             self.tx.delete_prefix::<Receipts>(&prefix)?;
         }

@@ -3,7 +3,7 @@
 
 use crate::{
     codec::{Key, NibblePath, Value},
-    models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode},
+    models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode, TxLocation},
 };
 use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, U256};
@@ -56,6 +56,8 @@ tables! {
     HeaderNumbers: (ChainId, B256) => u64;
     /// Number of transactions in each block, by `(chain, number)`.
     BlockBodies: (ChainId, u64) => u64;
+    /// Where a transaction is, by `(chain, transaction hash)`: block number and index.
+    TransactionHashes: (ChainId, B256) => TxLocation;
     /// Transactions by `(chain, block, index)`.
     Transactions: (ChainId, u64, u32) => OpTxEnvelope;
     /// Receipts by `(chain, block, index)`.

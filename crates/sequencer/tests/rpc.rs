@@ -1,0 +1,113 @@
+//! The sequencer's JSON-RPC intake over real HTTP, driven by curl with transactions signed by
+//! alloy's signer.
+
+#![allow(clippy::unwrap_used, clippy::needless_pass_by_value)]
+
+use alloy_consensus::{Header, SignableTransaction, TxEip1559};
+use alloy_eips::eip2718::Encodable2718;
+use alloy_primitives::{hex, Address, TxKind, B256, U256};
+use alloy_signer::SignerSync;
+use lockstep_devnet::{dev_key, DevnetConfig, BRIDGE};
+use lockstep_sequencer::{rpc, L1Origin, SequencedChain, SharedSequencer};
+use serde_json::{json, Value};
+use std::{
+    collections::BTreeMap,
+    net::SocketAddr,
+    process::Command,
+    sync::{Arc, Mutex},
+};
+
+fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let out = Command::new("curl")
+        .args(["-s", "-X", "POST", "-H", "Content-Type: application/json", "--data", &body])
+        .arg(format!("http://{addr}"))
+        .output()
+        .expect("curl must be installed");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn transfer(chain_id: u64, nonce: u64, max_fee: u128) -> String {
+    let tx = TxEip1559 {
+        chain_id,
+        nonce,
+        gas_limit: 21_000,
+        max_fee_per_gas: max_fee,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(Address::with_last_byte(0x77)),
+        value: U256::from(12345),
+        access_list: Default::default(),
+        input: Default::default(),
+    };
+    let sig = dev_key(3).sign_hash_sync(&tx.signature_hash()).unwrap();
+    hex::encode_prefixed(tx.into_signed(sig).encoded_2718())
+}
+
+#[test]
+fn wallet_transactions_over_http_are_sequenced_and_bad_ones_refused() {
+    let config = DevnetConfig::default();
+    let chains: Vec<SequencedChain> = config
+        .chains
+        .iter()
+        .map(|c| SequencedChain {
+            name: c.name.into(),
+            spec: Arc::new(config.chain_spec(c.chain_id)),
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
+    let handle = Arc::new(Mutex::new(sequencer));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (op, _op_server) =
+        runtime.block_on(rpc::serve(handle.clone(), 901, "127.0.0.1:0".parse().unwrap())).unwrap();
+    let (base, _base_server) =
+        runtime.block_on(rpc::serve(handle.clone(), 902, "127.0.0.1:0".parse().unwrap())).unwrap();
+
+    assert_eq!(call(op, "eth_chainId", json!([]))["result"], "0x385");
+    assert_eq!(call(base, "eth_chainId", json!([]))["result"], "0x386");
+    assert_eq!(call(op, "eth_blockNumber", json!([]))["result"], "0x0");
+
+    let sent = call(op, "eth_sendRawTransaction", json!([transfer(901, 0, 10_000_000_000)]));
+    let hash: B256 = serde_json::from_value(sent["result"].clone()).unwrap();
+    assert_eq!(call(op, "eth_getTransactionReceipt", json!([hash]))["result"], Value::Null);
+
+    // refusals are JSON-RPC errors that say why, and change nothing
+    let cases = [
+        (op, json!(["0xzz"]), -32602, "not hex"),
+        (op, json!([]), -32602, "invalid"),
+        (op, json!(["0x02ff00"]), -32000, "does not decode"),
+        (op, json!([transfer(902, 1, 10_000_000_000)]), -32000, "wrong chain id"),
+        (op, json!([transfer(901, 1, 1)]), -32000, "underpriced"),
+        (op, json!([transfer(901, 0, 10_000_000_000)]), -32000, "nonce too low"),
+        (op, json!([transfer(901, 7, 10_000_000_000)]), -32000, "nonce too high"),
+    ];
+    for (addr, params, code, text) in cases {
+        let reply = call(addr, "eth_sendRawTransaction", params.clone());
+        assert_eq!(reply["error"]["code"], code, "{params}: {reply}");
+        let message = reply["error"]["message"].as_str().unwrap().to_lowercase();
+        assert!(message.contains(text), "{params}: {message}");
+    }
+    assert_eq!(call(op, "eth_nonexistent", json!([]))["error"]["code"], -32601);
+
+    let origin = L1Origin {
+        header: Header {
+            number: 1,
+            parent_beacon_block_root: Some(B256::ZERO),
+            ..Default::default()
+        },
+        sequence_number: 0,
+    };
+    handle.lock().unwrap().build(&origin, &BTreeMap::new()).unwrap();
+    assert_eq!(call(op, "eth_blockNumber", json!([]))["result"], "0x1");
+    let receipt = call(op, "eth_getTransactionReceipt", json!([hash]))["result"].clone();
+    assert_eq!(receipt["status"], "0x1");
+    assert_eq!(receipt["blockNumber"], "0x1");
+    assert_eq!(receipt["transactionIndex"], "0x1", "after the L1 info deposit");
+    assert_eq!(receipt["gasUsed"], "0x5208");
+    assert_eq!(
+        receipt["from"].as_str().unwrap().to_lowercase(),
+        dev_key(3).address().to_string().to_lowercase()
+    );
+    assert_eq!(call(base, "eth_getTransactionReceipt", json!([hash]))["result"], Value::Null);
+}
