@@ -42,6 +42,17 @@ pub(crate) struct DevnetArgs {
     /// Pace L1 blocks at the wall clock (12 s) instead of as fast as the machine allows.
     #[arg(long)]
     wall_clock: bool,
+    /// Serve the sequencer's JSON-RPC (eth_sendRawTransaction, eth_chainId, eth_blockNumber,
+    /// eth_getTransactionReceipt): the first chain on --http.port, each next chain on the next
+    /// port.
+    #[arg(long, env = "LOCKSTEP_HTTP")]
+    http: bool,
+    /// Address of the JSON-RPC endpoints.
+    #[arg(long = "http.addr", env = "LOCKSTEP_HTTP_ADDR", default_value = "127.0.0.1")]
+    http_addr: std::net::IpAddr,
+    /// Port of the first chain's endpoint.
+    #[arg(long = "http.port", env = "LOCKSTEP_HTTP_PORT", default_value_t = 8545)]
+    http_port: u16,
 }
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
@@ -81,6 +92,23 @@ pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<()> {
         chains = ?devnet.config().chains.iter().map(|c| c.chain_id).collect::<Vec<_>>(),
         "devnet started: embedded L1, shared sequencer, traffic"
     );
+    let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
+    let mut servers = Vec::new();
+    if args.http {
+        let ids: Vec<u64> = devnet.config().chains.iter().map(|c| c.chain_id).collect();
+        for (i, chain) in ids.into_iter().enumerate() {
+            let port = args
+                .http_port
+                .checked_add(i as u16)
+                .ok_or_else(|| eyre::eyre!("--http.port too high"))?;
+            let addr = std::net::SocketAddr::new(args.http_addr, port);
+            let (bound, handle) = runtime
+                .block_on(lockstep_sequencer::rpc::serve(devnet.sequencer(), chain, addr))
+                .wrap_err_with(|| format!("serving chain {chain}'s JSON-RPC on {addr}"))?;
+            tracing::info!(chain, url = %format!("http://{bound}"), "sequencer JSON-RPC");
+            servers.push(handle);
+        }
+    }
     let started = Instant::now();
     let mut last_log = Instant::now();
     loop {

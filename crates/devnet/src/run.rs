@@ -18,6 +18,7 @@ use lockstep_crosschain::bridge::ISuperchainBridge;
 use lockstep_primitives::{merkle_root, Transfer};
 use lockstep_sequencer::{
     batcher::{self, BatchedBlock, Compression},
+    rpc::SequencerHandle,
     BuiltBlock, Fault, FaultKind, L1Origin, SequencedChain, SharedSequencer,
 };
 use op_alloy_consensus::OpTxEnvelope;
@@ -46,6 +47,9 @@ pub enum DevnetRunError {
     /// The options cannot work.
     #[error("{0}")]
     Options(String),
+    /// The sequencer's lock was poisoned by a panic elsewhere.
+    #[error("the sequencer stopped")]
+    Poisoned,
     /// The database failed.
     #[error(transparent)]
     Database(#[from] lockstep_storage::DatabaseError),
@@ -103,8 +107,7 @@ pub struct Devnet {
     options: DevnetOptions,
     /// The L1.
     pub l1: EmbeddedL1,
-    /// The shared sequencer.
-    pub sequencer: SharedSequencer,
+    sequencer: SequencerHandle,
     rng: StdRng,
     nonces: HashMap<(u64, Address), u64>,
     l2_number: u64,
@@ -207,7 +210,7 @@ impl Devnet {
             config,
             options,
             l1,
-            sequencer,
+            sequencer: std::sync::Arc::new(std::sync::Mutex::new(sequencer)),
             nonces: HashMap::new(),
             l2_number: 0,
             batch_blocks: vec![],
@@ -220,6 +223,15 @@ impl Devnet {
     /// The devnet's configuration (with the L1 origin of this run).
     pub const fn config(&self) -> &DevnetConfig {
         &self.config
+    }
+
+    /// The shared sequencer, for RPC endpoints and reads.
+    pub fn sequencer(&self) -> SequencerHandle {
+        self.sequencer.clone()
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, SharedSequencer>, DevnetRunError> {
+        self.sequencer.lock().map_err(|_| DevnetRunError::Poisoned)
     }
 
     fn next_nonce(&mut self, chain: u64, who: Address) -> u64 {
@@ -273,7 +285,8 @@ impl Devnet {
                 let nonce = self.next_nonce(chain, who.address());
                 let raw =
                     sign_eip1559(&who, chain, nonce, TxKind::Call(target), value, input, 200_000)?;
-                if self.sequencer.submit(chain, &raw).is_err() {
+                let refused = self.lock()?.submit(chain, &raw).is_err();
+                if refused {
                     // the sequencer refused it; the nonce was not used
                     *self.nonces.entry((chain, who.address())).or_default() -= 1;
                 }
@@ -345,7 +358,7 @@ impl Devnet {
                 BTreeMap::new()
             };
             let origin = L1Origin { header: origin_block.header.clone(), sequence_number: seq };
-            let built = self.sequencer.build(&origin, &deposits)?;
+            let built = self.lock()?.build(&origin, &deposits)?;
             self.l2_number += 1;
             self.batch_blocks.push(built);
             self.batch_origins.push((origin_block.header.number, origin_block.hash));
@@ -403,7 +416,8 @@ impl Devnet {
                 self.l1.send_raw_transaction(&raw)?;
             }
             let last = &blocks.last().map(|r| &r[position]);
-            let db = self.sequencer.database().tx()?;
+            let sequencer = self.lock()?;
+            let db = sequencer.database().tx()?;
             let provider = lockstep_storage::ChainProvider::new(&db, chain);
             let head = provider.head()?.map(|h| (h.number, h.hash)).unwrap_or_default();
             let state_root = provider.state_root()?;

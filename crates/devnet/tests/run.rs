@@ -23,7 +23,9 @@ fn devnet_posts_batches_that_decode_to_the_sequenced_blocks() {
         assert!(devnet.step().unwrap().is_some(), "one batch per L1 block");
     }
     let config = devnet.config().clone();
-    let db = devnet.sequencer.database().tx().unwrap();
+    let handle = devnet.sequencer();
+    let sequencer = handle.lock().unwrap();
+    let db = sequencer.database().tx().unwrap();
 
     let mut user_deposits = 0;
     for posted in &devnet.posted {
