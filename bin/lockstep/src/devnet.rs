@@ -3,6 +3,7 @@
 use clap::{Args, ValueEnum};
 use eyre::{bail, WrapErr};
 use lockstep_devnet::{Devnet, DevnetOptions, PostedBatch};
+use lockstep_l1::{JsonRpcL1, L1Node};
 use lockstep_primitives::Transfer;
 use lockstep_sequencer::{batcher::Compression, Fault};
 use std::{collections::BTreeMap, path::PathBuf, time::Instant};
@@ -39,6 +40,11 @@ pub(crate) struct DevnetArgs {
     /// Seed of the traffic generator.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Run on this Ethereum JSON-RPC L1 (such as anvil started with `--no-mining --timestamp`
+    /// one L1 block before the L2 genesis and the test mnemonic's accounts) instead of the
+    /// embedded L1.
+    #[arg(long = "l1.rpc", env = "LOCKSTEP_L1_RPC", value_name = "URL")]
+    l1_rpc: Option<String>,
     /// Pace L1 blocks at the wall clock (12 s) instead of as fast as the machine allows.
     #[arg(long)]
     wall_clock: bool,
@@ -86,7 +92,21 @@ pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<()> {
         faults: args.faults.clone(),
         seed: args.seed,
     };
-    let mut devnet = Devnet::start(&datadir, options)?;
+    match &args.l1_rpc {
+        Some(url) => {
+            let l1 = JsonRpcL1::connect(url)
+                .wrap_err_with(|| format!("connecting to the L1 at {url}"))?;
+            drive(args, Devnet::start_on(l1, &datadir, options)?, &datadir)
+        }
+        None => drive(args, Devnet::start(&datadir, options)?, &datadir),
+    }
+}
+
+fn drive<L: L1Node>(
+    args: &DevnetArgs,
+    mut devnet: Devnet<L>,
+    datadir: &std::path::Path,
+) -> eyre::Result<()> {
     tracing::info!(
         datadir = %datadir.display(),
         chains = ?devnet.config().chains.iter().map(|c| c.chain_id).collect::<Vec<_>>(),
@@ -118,7 +138,7 @@ pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<()> {
             if last_log.elapsed().as_secs_f64() >= 1.0 || args.batches.is_some_and(|n| n <= 20) {
                 let (burned, minted) = totals(&devnet.posted);
                 tracing::info!(
-                    l1 = devnet.l1.head().header.number,
+                    l1 = batch.l1_block,
                     heads = ?batch.l2_heads,
                     batches = devnet.posted.len(),
                     burned,
@@ -147,7 +167,7 @@ fn totals(posted: &[PostedBatch]) -> (usize, usize) {
     posted.iter().fold((0, 0), |(b, m), p| (b + p.burns.len(), m + p.mints.len()))
 }
 
-fn summary(devnet: &Devnet, seconds: f64) -> serde_json::Value {
+fn summary<L: L1Node>(devnet: &Devnet<L>, seconds: f64) -> serde_json::Value {
     let (burned, minted) = totals(&devnet.posted);
     let batches: Vec<_> = devnet
         .posted
@@ -177,7 +197,7 @@ fn summary(devnet: &Devnet, seconds: f64) -> serde_json::Value {
         .collect();
     serde_json::json!({
         "batchesPosted": devnet.posted.len(),
-        "l1Head": devnet.l1.head().header.number,
+        "l1Head": devnet.posted.last().map_or(0, |p| p.l1_block),
         "transfers": { "burned": burned, "minted": minted },
         "seconds": (seconds * 100.0).round() / 100.0,
         "note": "the sequencer's own record of each batch; verification from L1 arrives with the verifier node",

@@ -4,8 +4,8 @@
 //! back without any outside program.
 
 use alloy_consensus::{
-    proofs::ordered_trie_root_with_encoder, transaction::SignerRecoverable, Header,
-    ReceiptEnvelope, TxEnvelope, TxReceipt, EMPTY_OMMER_ROOT_HASH,
+    proofs::ordered_trie_root_with_encoder, transaction::SignerRecoverable, Header, TxEnvelope,
+    TxReceipt, EMPTY_OMMER_ROOT_HASH,
 };
 use alloy_eips::{eip1559::BaseFeeParams, eip2718::Decodable2718, eip2718::Encodable2718, eip4844};
 use alloy_evm::{
@@ -19,6 +19,7 @@ use alloy_evm::{
 use alloy_hardforks::{EthereumHardfork, EthereumHardforks, ForkCondition};
 use alloy_primitives::{keccak256, Address, Bloom, B256, U256};
 use alloy_trie::{root::storage_root_unhashed, TrieAccount, EMPTY_ROOT_HASH};
+use lockstep_l1::{L1Block, L1Error, L1Node};
 use revm::{
     context::{BlockEnv, CfgEnv},
     database::{states::bundle_state::BundleRetention, AccountState, CacheDB, EmptyDB, State},
@@ -52,30 +53,6 @@ impl EthExecutorSpec for DevL1Spec {
     fn deposit_contract_address(&self) -> Option<Address> {
         None
     }
-}
-
-/// Why the embedded L1 refused something.
-#[derive(Debug, thiserror::Error)]
-pub enum EmbeddedL1Error {
-    /// The transaction does not decode or recover.
-    #[error("invalid transaction: {0}")]
-    InvalidTransaction(String),
-    /// Block execution failed.
-    #[error("L1 block execution: {0}")]
-    Execution(String),
-}
-
-/// An L1 block with its transactions and receipts.
-#[derive(Debug, Clone)]
-pub struct L1Block {
-    /// The header.
-    pub header: Header,
-    /// The header's hash.
-    pub hash: B256,
-    /// The transactions, in order.
-    pub transactions: Vec<TxEnvelope>,
-    /// Their receipts.
-    pub receipts: Vec<ReceiptEnvelope>,
 }
 
 /// The in-process L1 chain.
@@ -130,24 +107,14 @@ impl EmbeddedL1 {
         }
     }
 
-    /// The chain id.
-    pub const fn chain_id(&self) -> u64 {
-        self.chain_id
-    }
-
-    /// The latest block.
-    pub fn head(&self) -> &L1Block {
-        self.blocks.last().expect("the chain has a genesis")
-    }
-
-    /// Block `number`.
-    pub fn block(&self, number: u64) -> Option<&L1Block> {
-        self.blocks.get(usize::try_from(number).ok()?)
+    fn latest(&self) -> &L1Block {
+        // the chain always holds its genesis
+        &self.blocks[self.blocks.len() - 1]
     }
 
     /// The block with `hash`.
     pub fn block_by_hash(&self, hash: B256) -> Option<&L1Block> {
-        self.by_hash.get(&hash).and_then(|n| self.block(*n))
+        self.by_hash.get(&hash).and_then(|n| self.blocks.get(*n as usize))
     }
 
     /// The nonce and balance of `address` at the head.
@@ -159,12 +126,26 @@ impl EmbeddedL1 {
             .filter(|a| a.account_state != AccountState::NotExisting)
             .map_or((0, U256::ZERO), |a| (a.info.nonce, a.info.balance))
     }
+}
+
+impl L1Node for EmbeddedL1 {
+    fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    fn head(&self) -> Result<L1Block, L1Error> {
+        Ok(self.latest().clone())
+    }
+
+    fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
+        Ok(usize::try_from(number).ok().and_then(|n| self.blocks.get(n)).cloned())
+    }
 
     /// Queues a signed transaction (EIP-2718 bytes) for the next block.
-    pub fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, EmbeddedL1Error> {
-        let tx = TxEnvelope::decode_2718_exact(raw)
-            .map_err(|e| EmbeddedL1Error::InvalidTransaction(e.to_string()))?;
-        tx.recover_signer().map_err(|e| EmbeddedL1Error::InvalidTransaction(e.to_string()))?;
+    fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, L1Error> {
+        let tx =
+            TxEnvelope::decode_2718_exact(raw).map_err(|e| L1Error::Rejected(e.to_string()))?;
+        tx.recover_signer().map_err(|e| L1Error::Rejected(e.to_string()))?;
         let hash = *tx.tx_hash();
         self.pending.push(tx);
         Ok(hash)
@@ -172,11 +153,11 @@ impl EmbeddedL1 {
 
     /// Mines the next block from the queued transactions; invalid ones are dropped, as a
     /// mempool drops them.
-    pub fn mine(&mut self) -> Result<&L1Block, EmbeddedL1Error> {
-        let parent = self.head().header.clone();
-        let parent_hash = self.head().hash;
+    fn mine(&mut self, block_time: u64) -> Result<L1Block, L1Error> {
+        let parent = self.latest().header.clone();
+        let parent_hash = self.latest().hash;
         let number = parent.number + 1;
-        let timestamp = parent.timestamp + L1_BLOCK_TIME;
+        let timestamp = parent.timestamp + block_time;
         let base_fee = parent.next_block_base_fee(BaseFeeParams::ethereum()).unwrap_or_default();
         let excess_blob_gas = parent
             .next_block_excess_blob_gas(alloy_eips::eip7840::BlobParams::cancun())
@@ -228,7 +209,7 @@ impl EmbeddedL1 {
                 EthBlockExecutor::new(evm, ctx, DevL1Spec, AlloyReceiptBuilder::default());
             executor
                 .apply_pre_execution_changes()
-                .map_err(|e| EmbeddedL1Error::Execution(e.to_string()))?;
+                .map_err(|e| L1Error::Execution(e.to_string()))?;
             let mut included = Vec::new();
             for tx in pending {
                 let Ok(recovered) = tx.clone().try_into_recovered() else { continue };
@@ -242,11 +223,10 @@ impl EmbeddedL1 {
                             ..
                         },
                     )) => self.pending.push(tx),
-                    Err(e) => return Err(EmbeddedL1Error::Execution(e.to_string())),
+                    Err(e) => return Err(L1Error::Execution(e.to_string())),
                 }
             }
-            let (_, result) =
-                executor.finish().map_err(|e| EmbeddedL1Error::Execution(e.to_string()))?;
+            let (_, result) = executor.finish().map_err(|e| L1Error::Execution(e.to_string()))?;
             state.merge_transitions(BundleRetention::PlainState);
             (included, result.receipts, state.take_bundle())
         };
@@ -286,7 +266,7 @@ impl EmbeddedL1 {
         let hash = header.hash_slow();
         self.by_hash.insert(hash, number);
         self.blocks.push(L1Block { header, hash, transactions, receipts });
-        Ok(self.head())
+        Ok(self.latest().clone())
     }
 }
 

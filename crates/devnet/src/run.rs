@@ -15,6 +15,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use kona_protocol::Batch;
 use lockstep_crosschain::bridge::ISuperchainBridge;
+use lockstep_l1::L1Node;
 use lockstep_primitives::{merkle_root, Transfer};
 use lockstep_sequencer::{
     batcher::{self, BatchedBlock, Compression},
@@ -37,7 +38,7 @@ pub enum DevnetRunError {
     Sequencer(#[from] lockstep_sequencer::SequencerError),
     /// The L1 failed.
     #[error(transparent)]
-    L1(#[from] crate::l1::EmbeddedL1Error),
+    L1(#[from] lockstep_l1::L1Error),
     /// The batcher failed.
     #[error(transparent)]
     Batcher(#[from] lockstep_sequencer::batcher::BatcherError),
@@ -100,13 +101,13 @@ pub struct PostedBatch {
     pub mints: Vec<Transfer>,
 }
 
-/// The running devnet.
+/// The running devnet, on the embedded L1 unless another [`L1Node`] is given.
 #[derive(Debug)]
-pub struct Devnet {
+pub struct Devnet<L: L1Node = EmbeddedL1> {
     config: DevnetConfig,
     options: DevnetOptions,
     /// The L1.
-    pub l1: EmbeddedL1,
+    pub l1: L,
     sequencer: SequencerHandle,
     rng: StdRng,
     nonces: HashMap<(u64, Address), u64>,
@@ -144,10 +145,26 @@ fn sign_eip1559(
     Ok(tx.into_signed(sig).encoded_2718())
 }
 
-impl Devnet {
-    /// Starts the devnet: the L1 with its contracts deployed, and the sequencer's chains at
-    /// genesis, with the sequencer's database in `datadir`.
+impl Devnet<EmbeddedL1> {
+    /// Starts the devnet on the embedded L1, with the sequencer's database in `datadir`.
     pub fn start(datadir: &Path, options: DevnetOptions) -> Result<Self, DevnetRunError> {
+        let config = DevnetConfig::default();
+        let funded: Vec<(Address, U256)> =
+            (0..16).map(|i| (dev_key(i).address(), U256::from(10u128.pow(22)))).collect();
+        let l1 = EmbeddedL1::new(crate::L1_CHAIN_ID, config.genesis_time - L1_BLOCK_TIME, &funded);
+        Self::start_on(l1, datadir, options)
+    }
+}
+
+impl<L: L1Node> Devnet<L> {
+    /// Starts the devnet on `l1`, whose head must be one L1 block time before the L2 genesis and
+    /// whose dev accounts (keys 0 to 15 of the test mnemonic) must be funded: deploys the L1
+    /// contracts, and opens the sequencer's chains at genesis with its database in `datadir`.
+    pub fn start_on(
+        mut l1: L,
+        datadir: &Path,
+        options: DevnetOptions,
+    ) -> Result<Self, DevnetRunError> {
         let mut config = DevnetConfig::default();
         let per_l1 = L1_BLOCK_TIME / config.block_time;
         if options.blocks_per_batch == 0 || !options.blocks_per_batch.is_multiple_of(per_l1) {
@@ -155,10 +172,6 @@ impl Devnet {
                 "blocks per batch must be a positive multiple of {per_l1}, the L2 blocks per L1 block"
             )));
         }
-        let funded: Vec<(Address, U256)> =
-            (0..16).map(|i| (dev_key(i).address(), U256::from(10u128.pow(22)))).collect();
-        let mut l1 =
-            EmbeddedL1::new(crate::L1_CHAIN_ID, config.genesis_time - L1_BLOCK_TIME, &funded);
         // the deployer's first contracts: a portal per chain, then the commitment contract
         let deployer = dev_key(9);
         let mut nonce = 0;
@@ -187,7 +200,7 @@ impl Devnet {
             2_000_000,
         )?;
         l1.send_raw_transaction(&raw)?;
-        let origin = l1.mine()?;
+        let origin = l1.mine(L1_BLOCK_TIME)?;
         config.l1_origin = (origin.header.number, origin.hash);
         let chains: Vec<SequencedChain> = config
             .chains
@@ -320,8 +333,8 @@ impl Devnet {
     }
 
     /// Reads the deposits of the L1 head block, for the first L2 block of that epoch.
-    fn collect_deposits(&mut self) {
-        let block = self.l1.head();
+    fn collect_deposits(&mut self) -> Result<(), DevnetRunError> {
+        let block = self.l1.head()?;
         let mut per_chain: BTreeMap<u64, Vec<OpTxEnvelope>> = BTreeMap::new();
         let mut log_index = 0usize;
         for receipt in &block.receipts {
@@ -343,13 +356,14 @@ impl Devnet {
             }
         }
         self.deposits.insert(block.header.number, per_chain);
+        Ok(())
     }
 
     /// Runs one L1 block: its L2 blocks on every chain, then (when a batch is complete) the
     /// batches and the commitment, then mines the L1 block.
     pub fn step(&mut self) -> Result<Option<PostedBatch>, DevnetRunError> {
         let l2_per_l1 = L1_BLOCK_TIME / self.config.block_time;
-        let origin_block = self.l1.head().clone();
+        let origin_block = self.l1.head()?;
         for seq in 0..l2_per_l1 {
             self.traffic()?;
             let deposits = if seq == 0 {
@@ -367,10 +381,10 @@ impl Devnet {
         if self.batch_blocks.len() as u64 >= self.options.blocks_per_batch {
             posted = Some(self.post_batch()?);
         }
-        self.l1.mine()?;
-        self.collect_deposits();
-        if let (Some(p), head) = (posted.as_mut(), self.l1.head()) {
-            p.l1_block = head.header.number;
+        let mined = self.l1.mine(L1_BLOCK_TIME)?;
+        self.collect_deposits()?;
+        if let Some(p) = posted.as_mut() {
+            p.l1_block = mined.header.number;
         }
         if let Some(p) = &posted {
             self.posted.push(p.clone());

@@ -9,17 +9,45 @@ use alloy_primitives::{Bytes, B256};
 use alloy_sol_types::SolEvent;
 use kona_protocol::{Batch, BatchReader, BlockInfo, Channel, Frame, L2BlockInfo};
 use lockstep_devnet::{contracts::IBatchCommitments, Devnet, DevnetOptions};
+use lockstep_l1::{test_utils::spawn_anvil, JsonRpcL1, L1Node};
 use lockstep_primitives::{merkle_root, Transfer};
 use lockstep_storage::ChainProvider;
 use op_alloy_consensus::OpReceiptEnvelope;
 
+fn options() -> DevnetOptions {
+    DevnetOptions { blocks_per_batch: 6, txs_per_block: 6, seed: 5, ..Default::default() }
+}
+
 #[test]
-fn devnet_posts_batches_that_decode_to_the_sequenced_blocks() {
+fn devnet_on_the_embedded_l1_posts_batches_that_decode_to_the_sequenced_blocks() {
     let dir = tempfile::tempdir().unwrap();
-    let options =
-        DevnetOptions { blocks_per_batch: 6, txs_per_block: 6, seed: 5, ..Default::default() };
-    let mut devnet = Devnet::start(dir.path(), options).unwrap();
-    for _ in 0..8 {
+    check(Devnet::start(dir.path(), options()).unwrap(), 8);
+}
+
+#[test]
+fn devnet_on_anvil_posts_batches_that_decode_to_the_sequenced_blocks() {
+    let config = lockstep_devnet::DevnetConfig::default();
+    let genesis = (config.genesis_time - lockstep_devnet::l1::L1_BLOCK_TIME).to_string();
+    // anvil's default accounts come from the same test mnemonic as the devnet's keys
+    let anvil = spawn_anvil(&[
+        "--chain-id",
+        "900",
+        "--accounts",
+        "16",
+        "--timestamp",
+        &genesis,
+        "--no-mining",
+        "--hardfork",
+        "cancun",
+    ]);
+    let l1 = JsonRpcL1::connect(&anvil.url).unwrap();
+    assert_eq!(l1.chain_id(), 900);
+    let dir = tempfile::tempdir().unwrap();
+    check(Devnet::start_on(l1, dir.path(), options()).unwrap(), 4);
+}
+
+fn check<L: L1Node>(mut devnet: Devnet<L>, batches: usize) {
+    for _ in 0..batches {
         assert!(devnet.step().unwrap().is_some(), "one batch per L1 block");
     }
     let config = devnet.config().clone();
@@ -29,7 +57,7 @@ fn devnet_posts_batches_that_decode_to_the_sequenced_blocks() {
 
     let mut user_deposits = 0;
     for posted in &devnet.posted {
-        let l1 = devnet.l1.block(posted.l1_block).unwrap();
+        let l1 = devnet.l1.block(posted.l1_block).unwrap().unwrap();
         assert!(
             l1.receipts.iter().all(|r| r.status()),
             "every L1 transaction of the batch succeeds"
@@ -81,9 +109,9 @@ fn devnet_posts_batches_that_decode_to_the_sequenced_blocks() {
             };
             let first = posted.l2_heads[position].1 + 1 - 6;
             let provider = ChainProvider::new(&db, chain.chain_id);
-            let origins: Vec<BlockInfo> = (0..devnet.l1.head().header.number)
+            let origins: Vec<BlockInfo> = (0..devnet.l1.head().unwrap().header.number)
                 .map(|n| {
-                    let b = devnet.l1.block(n).unwrap();
+                    let b = devnet.l1.block(n).unwrap().unwrap();
                     BlockInfo { hash: b.hash, number: n, ..Default::default() }
                 })
                 .collect();

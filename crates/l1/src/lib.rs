@@ -1,0 +1,129 @@
+//! lockstep's L1.
+//!
+//! [`L1Node`] is the seam: an L1 that the devnet can send transactions to, mine, and read blocks
+//! and receipts from. It has two implementations: the embedded L1 of `lockstep-devnet`, in
+//! process, and [`JsonRpcL1`], any Ethereum JSON-RPC node (anvil in the tests), through alloy's
+//! provider. Errors say whether to retry ([`L1Error::is_temporary`]).
+//!
+//! Good starting points: [`L1Node`] and [`JsonRpcL1::connect`].
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod rpc;
+
+pub use rpc::JsonRpcL1;
+
+use alloy_consensus::{Header, ReceiptEnvelope, TxEnvelope};
+use alloy_primitives::B256;
+
+/// An L1 block with its transactions and receipts.
+#[derive(Debug, Clone)]
+pub struct L1Block {
+    /// The header.
+    pub header: Header,
+    /// The header's hash.
+    pub hash: B256,
+    /// The transactions, in order.
+    pub transactions: Vec<TxEnvelope>,
+    /// Their receipts.
+    pub receipts: Vec<ReceiptEnvelope>,
+}
+
+/// What went wrong talking to the L1.
+#[derive(Debug, thiserror::Error)]
+pub enum L1Error {
+    /// The L1 could not be reached or did not answer; retrying may help.
+    #[error("L1 unreachable: {0}")]
+    Unreachable(String),
+    /// The L1 refused a transaction.
+    #[error("L1 refused the transaction: {0}")]
+    Rejected(String),
+    /// The L1 answered with something unusable.
+    #[error("L1 answered badly: {0}")]
+    BadResponse(String),
+    /// The embedded L1 failed to execute a block.
+    #[error("L1 block execution: {0}")]
+    Execution(String),
+}
+
+impl L1Error {
+    /// Whether retrying later may succeed (the L1 went away), as opposed to a lasting error.
+    pub const fn is_temporary(&self) -> bool {
+        matches!(self, Self::Unreachable(_))
+    }
+}
+
+/// An L1 that the devnet drives: send transactions, mine blocks, read blocks back.
+pub trait L1Node {
+    /// The L1 chain id.
+    fn chain_id(&self) -> u64;
+    /// The latest block.
+    fn head(&self) -> Result<L1Block, L1Error>;
+    /// Block `number`, if it exists.
+    fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error>;
+    /// Queues a signed transaction (EIP-2718 bytes) for the next block.
+    fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, L1Error>;
+    /// Mines the next block, `block_time` seconds after the head, and returns it.
+    fn mine(&mut self, block_time: u64) -> Result<L1Block, L1Error>;
+}
+
+/// Helpers for tests: an anvil started from the npm package on a free loopback port.
+#[cfg(any(test, feature = "test-utils"))]
+pub mod test_utils {
+    use std::{
+        net::TcpListener,
+        path::PathBuf,
+        process::{Child, Command, Stdio},
+        time::{Duration, Instant},
+    };
+
+    /// A running anvil, killed when dropped.
+    #[derive(Debug)]
+    pub struct Anvil {
+        child: Child,
+        /// Its JSON-RPC URL.
+        pub url: String,
+    }
+
+    impl Drop for Anvil {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// The anvil binary: `$ANVIL`, else the one `scripts/setup.sh` installs in `node_modules`.
+    pub fn anvil_path() -> PathBuf {
+        std::env::var_os("ANVIL").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/anvil")
+        })
+    }
+
+    /// Starts anvil with `args` on a free loopback port and waits until it answers.
+    ///
+    /// # Panics
+    /// When anvil is missing or does not start: run `scripts/setup.sh`.
+    pub fn spawn_anvil(args: &[&str]) -> Anvil {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free loopback port")
+            .port();
+        let path = anvil_path();
+        let child = Command::new(&path)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!("{}: {e} (run scripts/setup.sh to install anvil)", path.display())
+            });
+        let anvil = Anvil { child, url: format!("http://127.0.0.1:{port}") };
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(30), "anvil did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        anvil
+    }
+}

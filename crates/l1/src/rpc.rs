@@ -1,0 +1,109 @@
+use crate::{L1Block, L1Error, L1Node};
+use alloy_consensus::{ReceiptEnvelope, TxEnvelope};
+use alloy_primitives::B256;
+use alloy_provider::{ext::AnvilApi, Provider, RootProvider};
+use alloy_rpc_types_eth::BlockNumberOrTag;
+
+/// An L1 reached over Ethereum JSON-RPC, such as anvil. Calls block the calling thread, which
+/// must not be inside an async runtime.
+#[derive(Debug)]
+pub struct JsonRpcL1 {
+    provider: RootProvider,
+    runtime: tokio::runtime::Runtime,
+    chain_id: u64,
+}
+
+fn unreachable(err: impl std::fmt::Display) -> L1Error {
+    L1Error::Unreachable(err.to_string())
+}
+
+impl JsonRpcL1 {
+    /// Connects to the node at `url` (for example `http://127.0.0.1:8545`).
+    pub fn connect(url: &str) -> Result<Self, L1Error> {
+        let url = url.parse().map_err(|e| L1Error::BadResponse(format!("URL {url}: {e}")))?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(unreachable)?;
+        let provider = RootProvider::new_http(url);
+        let chain_id = runtime.block_on(provider.get_chain_id()).map_err(unreachable)?;
+        Ok(Self { provider, runtime, chain_id })
+    }
+
+    fn fetch(&self, tag: BlockNumberOrTag) -> Result<Option<L1Block>, L1Error> {
+        self.runtime.block_on(async {
+            let Some(block) =
+                self.provider.get_block_by_number(tag).full().await.map_err(unreachable)?
+            else {
+                return Ok(None);
+            };
+            let receipts = self
+                .provider
+                .get_block_receipts(block.header.number.into())
+                .await
+                .map_err(unreachable)?
+                .unwrap_or_default();
+            let transactions: Vec<TxEnvelope> = block
+                .transactions
+                .clone()
+                .into_transactions()
+                .map(|tx| tx.inner.into_inner())
+                .collect();
+            let receipts: Vec<ReceiptEnvelope> =
+                receipts.into_iter().map(|r| r.inner.map_logs(|log| log.inner)).collect();
+            if receipts.len() != transactions.len() {
+                return Err(L1Error::BadResponse(format!(
+                    "block {} has {} transactions but {} receipts",
+                    block.header.number,
+                    transactions.len(),
+                    receipts.len()
+                )));
+            }
+            Ok(Some(L1Block {
+                hash: block.header.hash,
+                header: block.header.inner,
+                transactions,
+                receipts,
+            }))
+        })
+    }
+}
+
+impl L1Node for JsonRpcL1 {
+    fn chain_id(&self) -> u64 {
+        self.chain_id
+    }
+
+    fn head(&self) -> Result<L1Block, L1Error> {
+        self.fetch(BlockNumberOrTag::Latest)?
+            .ok_or_else(|| L1Error::BadResponse("no latest block".into()))
+    }
+
+    fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
+        self.fetch(BlockNumberOrTag::Number(number))
+    }
+
+    fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, L1Error> {
+        self.runtime.block_on(async {
+            let pending = self
+                .provider
+                .send_raw_transaction(raw)
+                .await
+                .map_err(|e| L1Error::Rejected(e.to_string()))?;
+            Ok(*pending.tx_hash())
+        })
+    }
+
+    fn mine(&mut self, block_time: u64) -> Result<L1Block, L1Error> {
+        let head = self.head()?;
+        self.runtime.block_on(async {
+            self.provider
+                .anvil_set_next_block_timestamp(head.header.timestamp + block_time)
+                .await
+                .map_err(unreachable)?;
+            self.provider.evm_mine(None).await.map_err(unreachable)?;
+            Ok::<_, L1Error>(())
+        })?;
+        self.head()
+    }
+}
