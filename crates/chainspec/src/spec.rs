@@ -15,6 +15,25 @@ use std::{
 /// Isthmus, into the header's withdrawals root.
 pub const L2_TO_L1_MESSAGE_PASSER: Address = address!("0x4200000000000000000000000000000000000016");
 
+/// Activates every OP hardfork up to and including Isthmus at genesis (time 0), the rules the
+/// devnet runs.
+pub fn activate_through_isthmus(rollup: &mut RollupConfig) {
+    let forks = &mut rollup.hardforks;
+    for fork in [
+        &mut forks.regolith_time,
+        &mut forks.canyon_time,
+        &mut forks.delta_time,
+        &mut forks.ecotone_time,
+        &mut forks.fjord_time,
+        &mut forks.granite_time,
+        &mut forks.holocene_time,
+        &mut forks.pectra_blob_schedule_time,
+        &mut forks.isthmus_time,
+    ] {
+        *fork = Some(0);
+    }
+}
+
 /// One L2 chain: its rollup config and its genesis.
 #[derive(Debug, Clone)]
 pub struct ChainSpec {

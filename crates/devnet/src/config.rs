@@ -178,20 +178,7 @@ impl DevnetConfig {
             },
             ..Default::default()
         };
-        let forks = &mut rollup.hardforks;
-        for fork in [
-            &mut forks.regolith_time,
-            &mut forks.canyon_time,
-            &mut forks.delta_time,
-            &mut forks.ecotone_time,
-            &mut forks.fjord_time,
-            &mut forks.granite_time,
-            &mut forks.holocene_time,
-            &mut forks.pectra_blob_schedule_time,
-            &mut forks.isthmus_time,
-        ] {
-            *fork = Some(0);
-        }
+        lockstep_chainspec::activate_through_isthmus(&mut rollup);
         rollup
     }
 
@@ -267,6 +254,17 @@ impl DevnetConfig {
             ChainSpec { rollup: self.rollup_config(chain_id), genesis: self.genesis(chain_id) };
         spec.rollup.genesis.l2.hash = lockstep_execution::genesis_header(&spec).hash_slow();
         spec
+    }
+
+    /// The chains as the shared sequencer takes them.
+    pub fn sequenced_chains(&self) -> Vec<lockstep_sequencer::SequencedChain> {
+        self.chains
+            .iter()
+            .map(|c| lockstep_sequencer::SequencedChain {
+                name: c.name.to_string(),
+                spec: std::sync::Arc::new(self.chain_spec(c.chain_id)),
+            })
+            .collect()
     }
 
     /// The superchain-set TOML naming each chain's files under `<name>/`.

@@ -64,18 +64,10 @@ artifacts! {
     BATCH_COMMITMENTS = "BatchCommitments";
 }
 
-alloy_sol_types::sol! {
-    /// The bridge's interface, as `contracts/src/SuperchainBridge.sol` declares it.
-    #[derive(Debug)]
-    interface ISuperchainBridge {
-        event Burn(uint256 indexed destination, uint256 indexed nonce, address indexed token, address from, address to, uint256 amount);
-        event Mint(uint256 indexed source, uint256 indexed nonce, address indexed token, address from, address to, uint256 amount);
-        function burn(uint256 destination, address token, address to, uint256 amount) external payable returns (uint256 nonce);
-        function relay(uint256 source, uint256 nonce, address token, address from, address to, uint256 amount) external;
-        function nextNonce(uint256 destination) external view returns (uint256);
-        function relayed(uint256 source, uint256 nonce) external view returns (bool);
-    }
+/// The bridge's interface, defined once in `lockstep-crosschain`.
+pub use lockstep_crosschain::bridge::ISuperchainBridge;
 
+alloy_sol_types::sol! {
     /// The token's interface (ERC-20 and ERC-7802).
     #[derive(Debug)]
     interface ISuperchainToken {

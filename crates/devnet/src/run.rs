@@ -20,14 +20,13 @@ use lockstep_primitives::{merkle_root, Transfer};
 use lockstep_sequencer::{
     batcher::{self, BatchedBlock, Compression},
     rpc::SequencerHandle,
-    BuiltBlock, Fault, FaultKind, L1Origin, SequencedChain, SharedSequencer,
+    BuiltBlock, Fault, FaultKind, L1Origin, SharedSequencer,
 };
 use op_alloy_consensus::OpTxEnvelope;
 use rand::{rngs::StdRng, Rng, SeedableRng};
 use std::{
     collections::{BTreeMap, HashMap},
     path::Path,
-    sync::Arc,
 };
 
 /// Why the devnet stopped.
@@ -202,14 +201,7 @@ impl<L: L1Node> Devnet<L> {
         l1.send_raw_transaction(&raw)?;
         let origin = l1.mine(L1_BLOCK_TIME)?;
         config.l1_origin = (origin.header.number, origin.hash);
-        let chains: Vec<SequencedChain> = config
-            .chains
-            .iter()
-            .map(|c| SequencedChain {
-                name: c.name.into(),
-                spec: Arc::new(config.chain_spec(c.chain_id)),
-            })
-            .collect();
+        let chains = config.sequenced_chains();
         let sequencer = SharedSequencer::open(
             datadir,
             &chains,

@@ -110,19 +110,7 @@ pub fn test_chain_spec(chain_id: u64, accounts: usize) -> ChainSpec {
         chain_op_config: base_fee,
         ..Default::default()
     };
-    let forks = &mut rollup.hardforks;
-    for fork in [
-        &mut forks.regolith_time,
-        &mut forks.canyon_time,
-        &mut forks.delta_time,
-        &mut forks.ecotone_time,
-        &mut forks.fjord_time,
-        &mut forks.granite_time,
-        &mut forks.holocene_time,
-        &mut forks.isthmus_time,
-    ] {
-        *fork = Some(0);
-    }
+    lockstep_chainspec::activate_through_isthmus(&mut rollup);
     ChainSpec { rollup, genesis }
 }
 

@@ -15,23 +15,16 @@ use lockstep_crosschain::bridge::ISuperchainBridge;
 use lockstep_devnet::{dev_key, DevnetConfig, BRIDGE};
 use lockstep_sequencer::{
     batcher::{self, BatchedBlock, Compression},
-    L1Origin, SequencedChain, SharedSequencer,
+    L1Origin, SharedSequencer,
 };
-use std::{collections::BTreeMap, sync::Arc, time::Instant};
+use std::{collections::BTreeMap, time::Instant};
 
 fn main() {
     let mut args = std::env::args().skip(1).filter(|a| !a.starts_with("--"));
     let rounds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(20);
     let per_chain: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(400);
     let config = DevnetConfig::default();
-    let chains: Vec<SequencedChain> = config
-        .chains
-        .iter()
-        .map(|c| SequencedChain {
-            name: c.name.into(),
-            spec: Arc::new(config.chain_spec(c.chain_id)),
-        })
-        .collect();
+    let chains = config.sequenced_chains();
     let dir = tempfile::tempdir().unwrap();
     let mut sequencer =
         SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 4, &[]).unwrap();

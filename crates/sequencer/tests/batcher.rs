@@ -11,9 +11,9 @@ use kona_protocol::{Batch, BatchReader, BlockInfo, Channel, Frame, L2BlockInfo};
 use lockstep_devnet::{dev_key, DevnetConfig, BRIDGE};
 use lockstep_sequencer::{
     batcher::{self, BatchedBlock, Compression},
-    BuiltBlock, L1Origin, SequencedChain, SharedSequencer,
+    BuiltBlock, L1Origin, SharedSequencer,
 };
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 /// The L1 origin of L2 round `round`: three L2 blocks per L1 block.
 fn l1_header(round: u64) -> Header {
@@ -30,14 +30,7 @@ fn l1_header(round: u64) -> Header {
 
 fn build_history(rounds: u64) -> (DevnetConfig, Vec<(Vec<BuiltBlock>, Header)>) {
     let config = DevnetConfig::default();
-    let chains: Vec<SequencedChain> = config
-        .chains
-        .iter()
-        .map(|c| SequencedChain {
-            name: c.name.into(),
-            spec: Arc::new(config.chain_spec(c.chain_id)),
-        })
-        .collect();
+    let chains = config.sequenced_chains();
     let dir = tempfile::tempdir().unwrap();
     let mut sequencer =
         SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 4, &[]).unwrap();

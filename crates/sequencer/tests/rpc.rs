@@ -8,7 +8,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{hex, Address, TxKind, B256, U256};
 use alloy_signer::SignerSync;
 use lockstep_devnet::{dev_key, DevnetConfig, BRIDGE};
-use lockstep_sequencer::{rpc, L1Origin, SequencedChain, SharedSequencer};
+use lockstep_sequencer::{rpc, L1Origin, SharedSequencer};
 use serde_json::{json, Value};
 use std::{
     collections::BTreeMap,
@@ -47,14 +47,7 @@ fn transfer(chain_id: u64, nonce: u64, max_fee: u128) -> String {
 #[test]
 fn wallet_transactions_over_http_are_sequenced_and_bad_ones_refused() {
     let config = DevnetConfig::default();
-    let chains: Vec<SequencedChain> = config
-        .chains
-        .iter()
-        .map(|c| SequencedChain {
-            name: c.name.into(),
-            spec: Arc::new(config.chain_spec(c.chain_id)),
-        })
-        .collect();
+    let chains = config.sequenced_chains();
     let dir = tempfile::tempdir().unwrap();
     let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
     let handle = Arc::new(Mutex::new(sequencer));

@@ -12,11 +12,9 @@ use alloy_sol_types::SolCall;
 use lockstep_crosschain::bridge::ISuperchainBridge;
 use lockstep_devnet::{dev_key, DevnetConfig, BRIDGE, TOKEN};
 use lockstep_primitives::Transfer;
-use lockstep_sequencer::{
-    BuiltBlock, Fault, FaultKind, IntakeError, L1Origin, SequencedChain, SharedSequencer,
-};
+use lockstep_sequencer::{BuiltBlock, Fault, FaultKind, IntakeError, L1Origin, SharedSequencer};
 use rand::{rngs::StdRng, Rng, SeedableRng};
-use std::{collections::BTreeMap, sync::Arc};
+use std::collections::BTreeMap;
 
 const BLOCKS_PER_BATCH: u64 = 3;
 
@@ -33,14 +31,7 @@ struct Harness {
 impl Harness {
     fn new(faults: &[Fault], seed: u64) -> Self {
         let config = DevnetConfig::default();
-        let chains: Vec<SequencedChain> = config
-            .chains
-            .iter()
-            .map(|c| SequencedChain {
-                name: c.name.to_string(),
-                spec: Arc::new(config.chain_spec(c.chain_id)),
-            })
-            .collect();
+        let chains = config.sequenced_chains();
         let dir = tempfile::tempdir().unwrap();
         let sequencer = SharedSequencer::open(
             dir.path(),
