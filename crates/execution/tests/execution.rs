@@ -121,6 +121,12 @@ fn generated_blocks_match_full_recomputation_and_unwind_replays_identically() {
     drop(tx);
 
     // unwind to the middle: the state, head and root are those of block 40
+    let later_tx = {
+        let tx = db.env.tx().unwrap();
+        let hash = ChainProvider::new(&tx, 901).transactions(41).unwrap()[0].tx_hash();
+        assert!(ChainProvider::new(&tx, 901).transaction_location(hash).unwrap().is_some());
+        hash
+    };
     let tx = db.env.tx_mut().unwrap();
     let root = ChainProvider::new(&tx, 901).unwind_to(40).unwrap();
     tx.commit().unwrap();
@@ -132,6 +138,7 @@ fn generated_blocks_match_full_recomputation_and_unwind_replays_identically() {
     assert_eq!(provider.head().unwrap().unwrap().hash, hashes[39]);
     assert!(provider.header(41).unwrap().is_none());
     assert!(provider.receipts(41).unwrap().is_empty());
+    assert!(provider.transaction_location(later_tx).unwrap().is_none(), "the hash index unwinds");
     drop(tx);
 
     // executing the same attributes again gives the same blocks
