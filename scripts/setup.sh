@@ -24,9 +24,9 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if [ ! -x node_modules/.bin/anvil ] || [ ! -x node_modules/.bin/solcjs ] \
+if [ ! -x node_modules/.bin/anvil ] || [ ! -x node_modules/.bin/cast ] || [ ! -x node_modules/.bin/solcjs ] \
   || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
-  echo "setup: installing anvil and solc-js from the npm registry (package-lock.json)"
+  echo "setup: installing anvil, cast and solc-js from the npm registry (package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 echo "setup: $(node_modules/.bin/anvil --version | head -n1), solc $(node_modules/.bin/solcjs --version)"

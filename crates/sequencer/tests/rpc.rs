@@ -104,3 +104,70 @@ fn wallet_transactions_over_http_are_sequenced_and_bad_ones_refused() {
     );
     assert_eq!(call(base, "eth_getTransactionReceipt", json!([hash]))["result"], Value::Null);
 }
+
+/// `cast`, an ordinary wallet client from the npm registry, signs offline and publishes.
+#[test]
+fn cast_publishes_to_the_sequencer_and_reads_the_receipt() {
+    let cast =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/cast");
+    assert!(cast.exists(), "cast is not installed: run scripts/setup.sh");
+    let config = DevnetConfig::default();
+    let chains = config.sequenced_chains();
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
+    let handle = Arc::new(Mutex::new(sequencer));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (addr, _server) =
+        runtime.block_on(rpc::serve(handle.clone(), 902, "127.0.0.1:0".parse().unwrap())).unwrap();
+    let url = format!("http://{addr}");
+    let key = hex::encode_prefixed(dev_key(5).credential().to_bytes());
+    let run = |args: &[&str]| {
+        let out = Command::new(&cast).args(args).output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).trim().to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, raw, err) = run(&[
+        "mktx",
+        "--private-key",
+        &key,
+        "--chain",
+        "902",
+        "--nonce",
+        "0",
+        "--gas-limit",
+        "21000",
+        "--gas-price",
+        "10000000000",
+        "--legacy",
+        "0x0000000000000000000000000000000000000077",
+        "--value",
+        "1000",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, published, err) = run(&["publish", "--async", "--rpc-url", &url, &raw]);
+    assert!(ok, "{err}");
+    let hash = published.lines().last().unwrap().trim().to_string();
+
+    // a replay is refused with a message cast shows the user
+    let (ok, _, err) = run(&["publish", "--async", "--rpc-url", &url, &raw]);
+    assert!(!ok);
+    assert!(err.contains("nonce too low"), "{err}");
+
+    let origin = L1Origin {
+        header: Header {
+            number: 1,
+            parent_beacon_block_root: Some(B256::ZERO),
+            ..Default::default()
+        },
+        sequence_number: 0,
+    };
+    handle.lock().unwrap().build(&origin, &BTreeMap::new()).unwrap();
+    let (ok, receipt, err) = run(&["receipt", "--rpc-url", &url, "--json", &hash]);
+    assert!(ok, "{err}");
+    let receipt: Value = serde_json::from_str(&receipt).unwrap();
+    assert_eq!(receipt["status"], "0x1", "{receipt}");
+    assert_eq!(receipt["blockNumber"], "0x1");
+}
