@@ -15,7 +15,7 @@ use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
 use kona_protocol::Batch;
 use lockstep_crosschain::bridge::ISuperchainBridge;
-use lockstep_l1::L1Node;
+use lockstep_l1::{L1Block, L1Node};
 use lockstep_primitives::{merkle_root, Transfer};
 use lockstep_sequencer::{
     batcher::{self, BatchedBlock, Compression},
@@ -327,26 +327,12 @@ impl<L: L1Node> Devnet<L> {
     /// Reads the deposits of the L1 head block, for the first L2 block of that epoch.
     fn collect_deposits(&mut self) -> Result<(), DevnetRunError> {
         let block = self.l1.head()?;
-        let mut per_chain: BTreeMap<u64, Vec<OpTxEnvelope>> = BTreeMap::new();
-        let mut log_index = 0usize;
-        for receipt in &block.receipts {
-            for log in alloy_consensus::TxReceipt::logs(receipt) {
-                let chain = self
-                    .config
-                    .chains
-                    .iter()
-                    .find(|c| self.config.deposit_portal(c.chain_id) == log.address)
-                    .map(|c| c.chain_id);
-                if let Some(chain) = chain {
-                    if let Ok(raw) = kona_protocol::decode_deposit(block.hash, log_index, log) {
-                        if let Ok(tx) = OpTxEnvelope::decode_2718(&mut raw.as_ref()) {
-                            per_chain.entry(chain).or_default().push(tx);
-                        }
-                    }
-                }
-                log_index += 1;
-            }
-        }
+        let per_chain = self
+            .config
+            .chains
+            .iter()
+            .map(|c| (c.chain_id, deposits_in(&block, self.config.deposit_portal(c.chain_id))))
+            .collect();
         self.deposits.insert(block.header.number, per_chain);
         Ok(())
     }
@@ -490,4 +476,15 @@ impl<L: L1Node> Devnet<L> {
     fn fault_now(&self, kind: FaultKind, batch: u64) -> bool {
         self.options.faults.iter().any(|f| f.kind == kind && f.batch == batch)
     }
+}
+
+/// The deposit transactions that `portal`'s `TransactionDeposited` logs in `block` make, as OP
+/// derivation makes them (the log index counts every log of the block).
+pub fn deposits_in(block: &L1Block, portal: Address) -> Vec<OpTxEnvelope> {
+    let logs = block.receipts.iter().flat_map(alloy_consensus::TxReceipt::logs);
+    logs.enumerate()
+        .filter(|(_, log)| log.address == portal)
+        .filter_map(|(index, log)| kona_protocol::decode_deposit(block.hash, index, log).ok())
+        .filter_map(|raw| OpTxEnvelope::decode_2718(&mut raw.as_ref()).ok())
+        .collect()
 }

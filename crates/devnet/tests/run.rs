@@ -4,13 +4,15 @@
 #![allow(clippy::unwrap_used)]
 
 use alloy_consensus::Transaction;
+use alloy_eips::eip2718::Decodable2718;
 use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Bytes, B256};
 use alloy_sol_types::SolEvent;
 use kona_protocol::{Batch, BatchReader, BlockInfo, Channel, Frame, L2BlockInfo};
-use lockstep_devnet::{contracts::IBatchCommitments, Devnet, DevnetOptions};
+use lockstep_devnet::{contracts::IBatchCommitments, deposits_in, Devnet, DevnetOptions};
 use lockstep_l1::{test_utils::spawn_anvil, JsonRpcL1, L1Node};
 use lockstep_primitives::{merkle_root, Transfer};
+use lockstep_sequencer::{l1_info_deposit, payload_attributes, L1Origin};
 use lockstep_storage::ChainProvider;
 use op_alloy_consensus::OpReceiptEnvelope;
 
@@ -19,13 +21,13 @@ fn options() -> DevnetOptions {
 }
 
 #[test]
-fn devnet_on_the_embedded_l1_posts_batches_that_decode_to_the_sequenced_blocks() {
+fn devnet_on_the_embedded_l1_rederives_from_l1_to_the_same_block_hashes() {
     let dir = tempfile::tempdir().unwrap();
     check(Devnet::start(dir.path(), options()).unwrap(), 8);
 }
 
 #[test]
-fn devnet_on_anvil_posts_batches_that_decode_to_the_sequenced_blocks() {
+fn devnet_on_anvil_rederives_from_l1_to_the_same_block_hashes() {
     let config = lockstep_devnet::DevnetConfig::default();
     let genesis = (config.genesis_time - lockstep_devnet::l1::L1_BLOCK_TIME).to_string();
     // anvil's default accounts come from the same test mnemonic as the devnet's keys
@@ -46,10 +48,100 @@ fn devnet_on_anvil_posts_batches_that_decode_to_the_sequenced_blocks() {
     check(Devnet::start_on(l1, dir.path(), options()).unwrap(), 4);
 }
 
+/// Derives every chain again from the L1 alone (frames to the inbox from the batcher, the
+/// span batch, the L1 info deposit and the epoch's deposits), executes the attributes in a
+/// database of its own, and compares attributes and block hashes with what the sequencer built.
+fn rederive<L: L1Node>(devnet: &Devnet<L>) {
+    let config = devnet.config();
+    let head = devnet.l1.head().unwrap().header.number;
+    let l1: Vec<lockstep_l1::L1Block> =
+        (0..=head).map(|n| devnet.l1.block(n).unwrap().unwrap()).collect();
+    let origins: Vec<BlockInfo> = l1
+        .iter()
+        .map(|b| BlockInfo { hash: b.hash, number: b.header.number, ..Default::default() })
+        .collect();
+    let handle = devnet.sequencer();
+    let sequencer = handle.lock().unwrap();
+    let sequencer_db = sequencer.database().tx().unwrap();
+    for chain in &config.chains {
+        let spec = std::sync::Arc::new(config.chain_spec(chain.chain_id));
+        let system = spec.rollup.genesis.system_config.unwrap();
+        let executor = lockstep_execution::ChainExecutor::new(spec.clone());
+        let verifier = lockstep_storage::test_utils::temp_database();
+        let tx = verifier.env.tx_mut().unwrap();
+        executor.init_genesis(&tx).unwrap();
+        tx.commit().unwrap();
+        let built = ChainProvider::new(&sequencer_db, chain.chain_id);
+        let mut epoch = (u64::MAX, 0u64);
+        let mut derived = 0;
+        for block in &l1 {
+            let frames: Vec<Frame> = block
+                .transactions
+                .iter()
+                .filter(|tx| Transaction::to(*tx) == Some(config.batch_inbox(chain.chain_id)))
+                .filter(|tx| {
+                    alloy_consensus::transaction::SignerRecoverable::recover_signer(*tx).ok()
+                        == Some(config.batcher_key(chain.chain_id).address())
+                })
+                .flat_map(|tx| Frame::parse_frames(Transaction::input(tx)).unwrap())
+                .collect();
+            let Some(first) = frames.first() else { continue };
+            let mut channel = Channel::new(first.id, BlockInfo::default());
+            for frame in frames {
+                channel.add_frame(frame, BlockInfo::default()).unwrap();
+            }
+            let mut reader = BatchReader::new(channel.frame_data().unwrap(), 100_000_000);
+            let Some(Batch::Span(span)) = reader.next_batch(&spec.rollup) else {
+                panic!("no span batch")
+            };
+            let singles = span
+                .get_singular_batches(
+                    &origins[..=block.header.number as usize],
+                    L2BlockInfo::default(),
+                )
+                .unwrap();
+            for single in singles {
+                let origin_block = &l1[single.epoch_num as usize];
+                let sequence_number = if epoch.0 == single.epoch_num { epoch.1 + 1 } else { 0 };
+                epoch = (single.epoch_num, sequence_number);
+                let origin = L1Origin { header: origin_block.header.clone(), sequence_number };
+                let mut txs = vec![l1_info_deposit(&spec, &origin, single.timestamp).unwrap()];
+                if sequence_number == 0 {
+                    txs.extend(deposits_in(origin_block, config.deposit_portal(chain.chain_id)));
+                }
+                for raw in &single.transactions {
+                    txs.push(
+                        op_alloy_consensus::OpTxEnvelope::decode_2718(&mut raw.as_ref()).unwrap(),
+                    );
+                }
+                let tx = verifier.env.tx_mut().unwrap();
+                let parent_number =
+                    ChainProvider::new(&tx, chain.chain_id).head().unwrap().unwrap().number;
+                let parent =
+                    ChainProvider::new(&tx, chain.chain_id).header(parent_number).unwrap().unwrap();
+                let attrs =
+                    payload_attributes(&spec, &system, &parent, &origin, single.timestamp, &txs);
+                let executed = executor.execute(&tx, &attrs).unwrap();
+                tx.commit().unwrap();
+                let number = executed.block.header.number;
+                assert_eq!(
+                    Some(executed.block.hash),
+                    built.block_hash(number).unwrap(),
+                    "chain {} block {number}: derived from L1 and executed, the hash is the sequencer's",
+                    chain.chain_id
+                );
+                derived += 1;
+            }
+        }
+        assert_eq!(derived, built.head().unwrap().unwrap().number, "every block was derived");
+    }
+}
+
 fn check<L: L1Node>(mut devnet: Devnet<L>, batches: usize) {
     for _ in 0..batches {
         assert!(devnet.step().unwrap().is_some(), "one batch per L1 block");
     }
+    rederive(&devnet);
     let config = devnet.config().clone();
     let handle = devnet.sequencer();
     let sequencer = handle.lock().unwrap();

@@ -22,4 +22,6 @@ mod sequencer;
 
 pub use error::{IntakeError, SequencerError};
 pub use fault::{Fault, FaultKind};
-pub use sequencer::{BuiltBlock, L1Origin, SequencedChain, SharedSequencer};
+pub use sequencer::{
+    l1_info_deposit, payload_attributes, BuiltBlock, L1Origin, SequencedChain, SharedSequencer,
+};

@@ -230,19 +230,11 @@ impl SharedSequencer {
                     Some(_) => {}
                 }
                 let system = spec.rollup.genesis.system_config.unwrap_or_default();
-                let (_, info) = L1BlockInfoTx::try_new_with_deposit_tx(
-                    &spec.rollup,
-                    &system,
-                    origin.sequence_number,
-                    &origin.header,
-                    timestamp,
-                )
-                .map_err(|e| SequencerError::L1Info(e.to_string()))?;
-                let mut txs: Vec<OpTxEnvelope> = vec![OpTxEnvelope::Deposit(info)];
+                let mut txs: Vec<OpTxEnvelope> = vec![l1_info_deposit(spec, origin, timestamp)?];
                 txs.extend(deposits.get(&spec.chain_id()).into_iter().flatten().cloned());
                 let users = chain.pool.take(system.gas_limit.saturating_sub(RESERVED_GAS));
                 txs.extend(users.into_iter().map(Recovered::into_inner));
-                let attrs = attributes(spec, &system, &parent, origin, timestamp, &txs);
+                let attrs = payload_attributes(spec, &system, &parent, origin, timestamp, &txs);
                 let header = chain.executor.next_header(&parent, head.hash, &attrs)?;
                 let outcome =
                     chain.executor.execute_transactions(header, &attrs, provider.state())?;
@@ -279,7 +271,7 @@ impl SharedSequencer {
             for (nonce, relay) in (first_nonce..).zip(ours) {
                 txs.push(self.sign_relay(chain_id, nonce, base_fee, &relay.transfer)?);
             }
-            let attrs = attributes(spec, &system, &parent, origin, timestamp, &txs);
+            let attrs = payload_attributes(spec, &system, &parent, origin, timestamp, &txs);
             let executed = chain.executor.execute(&tx, &attrs)?;
             let hashes: Vec<B256> =
                 executed.block.transactions.iter().map(|t| t.tx_hash()).collect();
@@ -407,8 +399,27 @@ impl SharedSequencer {
     }
 }
 
-/// The payload attributes of a block, as op-node's attributes builder makes them.
-fn attributes(
+/// The L1 info deposit that opens an L2 block at `timestamp` on `origin`, built by kona.
+pub fn l1_info_deposit(
+    spec: &ChainSpec,
+    origin: &L1Origin,
+    timestamp: u64,
+) -> Result<OpTxEnvelope, SequencerError> {
+    let system = spec.rollup.genesis.system_config.unwrap_or_default();
+    let (_, info) = L1BlockInfoTx::try_new_with_deposit_tx(
+        &spec.rollup,
+        &system,
+        origin.sequence_number,
+        &origin.header,
+        timestamp,
+    )
+    .map_err(|e| SequencerError::L1Info(e.to_string()))?;
+    Ok(OpTxEnvelope::Deposit(info))
+}
+
+/// The payload attributes of a block, as op-node's attributes builder makes them: `txs` are
+/// the L1 info deposit, the epoch's user deposits, then the sequenced transactions.
+pub fn payload_attributes(
     spec: &ChainSpec,
     system: &kona_genesis::SystemConfig,
     parent: &Header,
