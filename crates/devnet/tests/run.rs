@@ -241,3 +241,55 @@ fn check<L: L1Node>(mut devnet: Devnet<L>, batches: usize) {
     let burned: usize = devnet.posted.iter().map(|p| p.burns.len()).sum();
     assert!(burned > 20, "{burned}");
 }
+
+/// The commitment faults: exactly one false root, in the chosen batch.
+#[test]
+fn commitment_faults_falsify_exactly_their_batch() {
+    use lockstep_sequencer::{Fault, FaultKind};
+    for kind in [FaultKind::BadOutputRoot, FaultKind::BadCommitment] {
+        let dir = tempfile::tempdir().unwrap();
+        let options = DevnetOptions { faults: vec![Fault { kind, batch: 1 }], ..options() };
+        let mut devnet = Devnet::start(dir.path(), options).unwrap();
+        for _ in 0..3 {
+            devnet.step().unwrap();
+        }
+        let config = devnet.config().clone();
+        let handle = devnet.sequencer();
+        for posted in &devnet.posted {
+            let l1 = devnet.l1.block(posted.l1_block).unwrap().unwrap();
+            let committed = l1
+                .receipts
+                .iter()
+                .flat_map(|r| r.logs())
+                .filter(|l| l.address == config.commitments())
+                .map(|l| IBatchCommitments::Committed::decode_log(l).unwrap().data)
+                .next()
+                .unwrap();
+            // the true output roots: recompute from the sequencer's headers at the batch's end
+            let sequencer = handle.lock().unwrap();
+            let db = sequencer.database().tx().unwrap();
+            let mut false_roots = 0;
+            for output in &committed.outputs {
+                let chain = output.chainId.to::<u64>();
+                let header =
+                    ChainProvider::new(&db, chain).header(output.l2Block).unwrap().unwrap();
+                let truth = lockstep_execution::output_root(
+                    header.state_root,
+                    header.withdrawals_root.unwrap(),
+                    header.hash_slow(),
+                );
+                false_roots += usize::from(truth != output.outputRoot);
+            }
+            let false_pairs = committed.pairs.iter().filter(|p| p.burnRoot != p.mintRoot).count();
+            let expected = usize::from(posted.index == 1);
+            match kind {
+                FaultKind::BadOutputRoot => {
+                    assert_eq!((false_roots, false_pairs), (expected, 0), "batch {}", posted.index)
+                }
+                _ => {
+                    assert_eq!((false_roots, false_pairs), (0, expected), "batch {}", posted.index)
+                }
+            }
+        }
+    }
+}
