@@ -173,32 +173,22 @@ impl<L: L1Node> Devnet<L> {
         }
         // the deployer's first contracts: a portal per chain, then the commitment contract
         let deployer = dev_key(9);
-        let mut nonce = 0;
-        for _ in &config.chains {
+        let mut commitments = BATCH_COMMITMENTS.init_code().to_vec();
+        commitments.extend(config.sequencer().abi_encode());
+        let portals = config.chains.iter().map(|_| DEPOSIT_PORTAL.init_code().to_vec());
+        for (nonce, init) in (0..).zip(portals.chain(std::iter::once(commitments))) {
+            let chain_id = l1.chain_id();
             let raw = sign_eip1559(
                 &deployer,
-                l1.chain_id(),
+                chain_id,
                 nonce,
                 TxKind::Create,
                 U256::ZERO,
-                DEPOSIT_PORTAL.init_code().to_vec(),
+                init,
                 2_000_000,
             )?;
             l1.send_raw_transaction(&raw)?;
-            nonce += 1;
         }
-        let mut init = BATCH_COMMITMENTS.init_code().to_vec();
-        init.extend(config.sequencer().abi_encode());
-        let raw = sign_eip1559(
-            &deployer,
-            l1.chain_id(),
-            nonce,
-            TxKind::Create,
-            U256::ZERO,
-            init,
-            2_000_000,
-        )?;
-        l1.send_raw_transaction(&raw)?;
         let origin = l1.mine(L1_BLOCK_TIME)?;
         config.l1_origin = (origin.header.number, origin.hash);
         let chains = config.sequenced_chains();

@@ -16,6 +16,20 @@ use lockstep_sequencer::{l1_info_deposit, payload_attributes, L1Origin};
 use lockstep_storage::ChainProvider;
 use op_alloy_consensus::OpReceiptEnvelope;
 
+/// The commitment posted in `l1`.
+fn committed(
+    l1: &lockstep_l1::L1Block,
+    config: &lockstep_devnet::DevnetConfig,
+) -> IBatchCommitments::Committed {
+    l1.receipts
+        .iter()
+        .flat_map(|r| r.logs())
+        .filter(|l| l.address == config.commitments())
+        .map(|l| IBatchCommitments::Committed::decode_log(l).unwrap().data)
+        .next()
+        .expect("a commitment in the batch's L1 block")
+}
+
 fn options() -> DevnetOptions {
     DevnetOptions { blocks_per_batch: 6, txs_per_block: 6, seed: 5, ..Default::default() }
 }
@@ -155,14 +169,7 @@ fn check<L: L1Node>(mut devnet: Devnet<L>, batches: usize) {
             "every L1 transaction of the batch succeeds"
         );
         // the commitment: the pair roots are the trees of the batch's burns and mints
-        let committed = l1
-            .receipts
-            .iter()
-            .flat_map(|r| r.logs())
-            .filter(|l| l.address == config.commitments())
-            .map(|l| IBatchCommitments::Committed::decode_log(l).unwrap().data)
-            .next()
-            .unwrap();
+        let committed = committed(&l1, &config);
         assert_eq!(committed.batch, alloy_primitives::U256::from(posted.index));
         for pair in &committed.pairs {
             let leaves = |list: &[Transfer]| -> Vec<B256> {
@@ -257,14 +264,7 @@ fn commitment_faults_falsify_exactly_their_batch() {
         let handle = devnet.sequencer();
         for posted in &devnet.posted {
             let l1 = devnet.l1.block(posted.l1_block).unwrap().unwrap();
-            let committed = l1
-                .receipts
-                .iter()
-                .flat_map(|r| r.logs())
-                .filter(|l| l.address == config.commitments())
-                .map(|l| IBatchCommitments::Committed::decode_log(l).unwrap().data)
-                .next()
-                .unwrap();
+            let committed = committed(&l1, &config);
             // the true output roots: recompute from the sequencer's headers at the batch's end
             let sequencer = handle.lock().unwrap();
             let db = sequencer.database().tx().unwrap();
