@@ -18,6 +18,7 @@ fi
 need_apt=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "setup: installing ${need_apt[*]} with apt-get"
   as_root apt-get update -qq
@@ -25,8 +26,9 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
 fi
 
 if [ ! -x node_modules/.bin/anvil ] || [ ! -x node_modules/.bin/cast ] || [ ! -x node_modules/.bin/solcjs ] \
-  || ! cmp -s package-lock.json node_modules/.package-lock.json 2>/dev/null; then
+  || ! cmp -s package-lock.json node_modules/.lockstep-installed.json 2>/dev/null; then
   echo "setup: installing anvil, cast and solc-js from the npm registry (package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
+  cp package-lock.json node_modules/.lockstep-installed.json
 fi
 echo "setup: $(node_modules/.bin/anvil --version | head -n1), solc $(node_modules/.bin/solcjs --version)"

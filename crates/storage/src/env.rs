@@ -201,37 +201,6 @@ impl<K: TransactionKind> DbTx<'_, K> {
         Ok(())
     }
 
-    /// The last entry whose encoded key starts with `prefix`.
-    pub fn last_with_prefix<T: Table>(
-        &self,
-        prefix: &[u8],
-    ) -> DbResult<Option<(T::Key, T::Value)>> {
-        let table = self.inner.open_table(Some(T::NAME))?;
-        let mut cursor = self.inner.cursor(&table)?;
-        let mut upper = prefix.to_vec();
-        // the smallest key above every key with this prefix, if one exists
-        while let Some(last) = upper.pop() {
-            if last < 0xff {
-                upper.push(last + 1);
-                break;
-            }
-        }
-        let item: RawEntry<'_> = if upper.is_empty() {
-            cursor.last()?
-        } else {
-            match cursor.set_range::<Cow<'_, [u8]>, Cow<'_, [u8]>>(&upper)? {
-                Some(_) => cursor.prev()?,
-                None => cursor.last()?,
-            }
-        };
-        match item {
-            Some((k, v)) if k.starts_with(prefix) => {
-                Ok(Some((decode_key(T::NAME, &k)?, decode_value(T::NAME, &v)?)))
-            }
-            _ => Ok(None),
-        }
-    }
-
     /// A typed cursor over table `T`.
     pub fn cursor<T: Table>(&self) -> DbResult<DbCursor<'_, T, K>> {
         let table = self.inner.open_table(Some(T::NAME))?;

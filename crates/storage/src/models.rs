@@ -290,25 +290,28 @@ impl Value for TrieNode {
 mod tests {
     use super::*;
 
-    fn roundtrip<V: Value + PartialEq + std::fmt::Debug>(v: V) {
+    fn roundtrip<V: Value + PartialEq>(v: &V) {
         let mut out = Vec::new();
         v.compress(&mut out);
-        assert_eq!(V::decompress(&out).unwrap(), v);
-        drop(v);
+        assert_eq!(V::decompress(&out).unwrap(), *v);
     }
 
     #[test]
     fn values_roundtrip() {
-        roundtrip(Account { nonce: 0, balance: U256::ZERO, code_hash: KECCAK_EMPTY });
-        roundtrip(Account { nonce: u64::MAX, balance: U256::MAX, code_hash: B256::repeat_byte(7) });
-        roundtrip(AccountBefore { address: Address::repeat_byte(1), info: None });
-        roundtrip(StorageBefore {
+        roundtrip(&Account { nonce: 0, balance: U256::ZERO, code_hash: KECCAK_EMPTY });
+        roundtrip(&Account {
+            nonce: u64::MAX,
+            balance: U256::MAX,
+            code_hash: B256::repeat_byte(7),
+        });
+        roundtrip(&AccountBefore { address: Address::repeat_byte(1), info: None });
+        roundtrip(&StorageBefore {
             address: Address::repeat_byte(1),
             slot: B256::repeat_byte(2),
             value: U256::from(3),
         });
-        roundtrip(TrieNode::Leaf { key: vec![1, 2, 3], value: vec![0x80] });
-        roundtrip(TrieNode::Extension { key: vec![0xf], child: RlpNode::word_rlp(&B256::ZERO) });
+        roundtrip(&TrieNode::Leaf { key: vec![1, 2, 3], value: vec![0x80] });
+        roundtrip(&TrieNode::Extension { key: vec![0xf], child: RlpNode::word_rlp(&B256::ZERO) });
     }
 
     #[test]
