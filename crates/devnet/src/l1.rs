@@ -19,7 +19,7 @@ use alloy_evm::{
 use alloy_hardforks::{EthereumHardfork, EthereumHardforks, ForkCondition};
 use alloy_primitives::{keccak256, Address, Bloom, B256, U256};
 use alloy_trie::{root::storage_root_unhashed, TrieAccount, EMPTY_ROOT_HASH};
-use lockstep_l1::{L1Block, L1Error, L1Node};
+use lockstep_l1::{L1Block, L1Error, L1Node, L1Source};
 use revm::{
     context::{BlockEnv, CfgEnv},
     database::{states::bundle_state::BundleRetention, AccountState, CacheDB, EmptyDB, State},
@@ -128,17 +128,23 @@ impl EmbeddedL1 {
     }
 }
 
-impl L1Node for EmbeddedL1 {
+impl L1Source for EmbeddedL1 {
     fn chain_id(&self) -> u64 {
         self.chain_id
     }
 
-    fn head(&self) -> Result<L1Block, L1Error> {
-        Ok(self.latest().clone())
+    fn head_number(&self) -> Result<u64, L1Error> {
+        Ok(self.latest().header.number)
     }
 
     fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
         Ok(usize::try_from(number).ok().and_then(|n| self.blocks.get(n)).cloned())
+    }
+}
+
+impl L1Node for EmbeddedL1 {
+    fn head(&self) -> Result<L1Block, L1Error> {
+        Ok(self.latest().clone())
     }
 
     /// Queues a signed transaction (EIP-2718 bytes) for the next block.

@@ -1,16 +1,20 @@
 //! lockstep's L1.
 //!
-//! [`L1Node`] is the seam: an L1 that the devnet can send transactions to, mine, and read blocks
-//! and receipts from. It has two implementations: the embedded L1 of `lockstep-devnet`, in
-//! process, and [`JsonRpcL1`], any Ethereum JSON-RPC node (anvil in the tests), through alloy's
-//! provider. Errors say whether to retry ([`L1Error::is_temporary`]).
+//! Two seams. [`L1Source`] is what the verifier reads: the head, and blocks with their
+//! transactions and receipts. [`L1Node`] adds what the devnet drives: sending transactions and
+//! mining. Both have two implementations: the embedded L1 of `lockstep-devnet`, in process, and
+//! [`JsonRpcL1`], any Ethereum JSON-RPC node (anvil in the tests), through alloy's provider.
+//! Errors say whether to retry ([`L1Error::is_temporary`]); [`Retrying`] retries those with
+//! backoff, so that an L1 that goes away stalls the node instead of stopping it.
 //!
-//! Good starting points: [`L1Node`] and [`JsonRpcL1::connect`].
+//! Good starting points: [`L1Source`], [`Retrying`] and [`JsonRpcL1::connect`].
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod retry;
 mod rpc;
 
+pub use retry::{Backoff, Retrying};
 pub use rpc::JsonRpcL1;
 
 use alloy_consensus::{Header, ReceiptEnvelope, TxEnvelope};
@@ -53,14 +57,36 @@ impl L1Error {
     }
 }
 
-/// An L1 that the devnet drives: send transactions, mine blocks, read blocks back.
-pub trait L1Node {
+/// An L1 as the verifier reads it.
+pub trait L1Source {
     /// The L1 chain id.
     fn chain_id(&self) -> u64;
-    /// The latest block.
-    fn head(&self) -> Result<L1Block, L1Error>;
-    /// Block `number`, if it exists.
+    /// The number of the latest block.
+    fn head_number(&self) -> Result<u64, L1Error>;
+    /// Block `number` with its transactions and receipts, if it exists.
     fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error>;
+}
+
+impl<S: L1Source + ?Sized> L1Source for &S {
+    fn chain_id(&self) -> u64 {
+        (**self).chain_id()
+    }
+    fn head_number(&self) -> Result<u64, L1Error> {
+        (**self).head_number()
+    }
+    fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
+        (**self).block(number)
+    }
+}
+
+/// An L1 that the devnet drives: send transactions, mine blocks, read blocks back.
+pub trait L1Node: L1Source {
+    /// The latest block.
+    fn head(&self) -> Result<L1Block, L1Error> {
+        let number = self.head_number()?;
+        self.block(number)?
+            .ok_or_else(|| L1Error::BadResponse(format!("head block {number} is missing")))
+    }
     /// Queues a signed transaction (EIP-2718 bytes) for the next block.
     fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, L1Error>;
     /// Mines the next block, `block_time` seconds after the head, and returns it.

@@ -1,4 +1,4 @@
-use crate::{L1Block, L1Error, L1Node};
+use crate::{L1Block, L1Error, L1Node, L1Source};
 use alloy_consensus::{ReceiptEnvelope, TxEnvelope};
 use alloy_primitives::B256;
 use alloy_provider::{ext::AnvilApi, Provider, RootProvider};
@@ -69,18 +69,24 @@ impl JsonRpcL1 {
     }
 }
 
-impl L1Node for JsonRpcL1 {
+impl L1Source for JsonRpcL1 {
     fn chain_id(&self) -> u64 {
         self.chain_id
     }
 
-    fn head(&self) -> Result<L1Block, L1Error> {
-        self.fetch(BlockNumberOrTag::Latest)?
-            .ok_or_else(|| L1Error::BadResponse("no latest block".into()))
+    fn head_number(&self) -> Result<u64, L1Error> {
+        self.runtime.block_on(self.provider.get_block_number()).map_err(unreachable)
     }
 
     fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
         self.fetch(BlockNumberOrTag::Number(number))
+    }
+}
+
+impl L1Node for JsonRpcL1 {
+    fn head(&self) -> Result<L1Block, L1Error> {
+        self.fetch(BlockNumberOrTag::Latest)?
+            .ok_or_else(|| L1Error::BadResponse("no latest block".into()))
     }
 
     fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, L1Error> {

@@ -260,7 +260,13 @@ macro_rules! rlp_value {
         }
     )*};
 }
-rlp_value!(alloy_consensus::Header);
+rlp_value!(
+    alloy_consensus::Header,
+    crate::models::ChainCursor,
+    crate::models::L1BlockRecord,
+    crate::models::BatchRecord,
+    crate::models::DerivationCursor
+);
 
 /// Values stored in their EIP-2718 envelope encoding.
 macro_rules! eip2718_value {

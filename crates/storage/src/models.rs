@@ -323,3 +323,72 @@ mod tests {
         assert!(TrieNode::decompress(&[0, 200]).is_err());
     }
 }
+
+/// A chain's head after an L1 block was processed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
+pub struct ChainCursor {
+    /// The chain.
+    pub chain_id: u64,
+    /// Its head block number.
+    pub number: u64,
+    /// Its head block hash.
+    pub hash: B256,
+    /// Its head block timestamp.
+    pub timestamp: u64,
+}
+
+/// An L1 block the node has processed: the superchain's L1 cursor is the last of these.
+#[derive(Debug, Clone, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
+pub struct L1BlockRecord {
+    /// The L1 block's hash.
+    pub hash: B256,
+    /// Its parent's hash.
+    pub parent_hash: B256,
+    /// Its timestamp.
+    pub timestamp: u64,
+    /// `T(n)` of DESIGN.md 5.3: the smallest head timestamp over the chains after this block.
+    pub safe_timestamp: u64,
+    /// Every chain's head after this block, in the superchain set's order.
+    pub heads: Vec<ChainCursor>,
+}
+
+/// One chain's block range in a superchain batch (`first > last` when the batch holds none of
+/// its blocks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
+pub struct ChainRange {
+    /// The chain.
+    pub chain_id: u64,
+    /// The first block in the batch.
+    pub first: u64,
+    /// The last block in the batch.
+    pub last: u64,
+}
+
+/// A superchain batch (DESIGN.md 5.3): the L1 block that closed it, its timestamp range
+/// `(from_timestamp, to_timestamp]` and each chain's block range.
+#[derive(Debug, Clone, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
+pub struct BatchRecord {
+    /// The batch index, from 0.
+    pub index: u64,
+    /// The number of the L1 block that closed it.
+    pub l1_number: u64,
+    /// That block's hash.
+    pub l1_hash: B256,
+    /// The timestamp range's exclusive start, `T(n-1)`.
+    pub from_timestamp: u64,
+    /// The timestamp range's inclusive end, `T(n)`.
+    pub to_timestamp: u64,
+    /// Each chain's blocks in the batch.
+    pub ranges: Vec<ChainRange>,
+}
+
+/// A chain's derivation cursor: the L1 block it has been derived through, and its head then.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
+pub struct DerivationCursor {
+    /// The last L1 block processed.
+    pub l1_number: u64,
+    /// Its hash.
+    pub l1_hash: B256,
+    /// The chain's head after it.
+    pub head: ChainCursor,
+}

@@ -3,7 +3,11 @@
 
 use crate::{
     codec::{Key, NibblePath, Value},
-    models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode, TxLocation},
+    models::{
+        Account, AccountBefore, BatchRecord, ChainHead, ChainId, DerivationCursor,
+        L1BlockRecord,
+        StorageBefore, TrieNode, TxLocation,
+    },
 };
 use alloy_consensus::Header;
 use alloy_primitives::{Address, B256, U256};
@@ -76,4 +80,12 @@ tables! {
     AccountsTrie: (ChainId, NibblePath) => TrieNode;
     /// Storage trie nodes by `(chain, hashed address, path)`; the leaves are the hashed storage.
     StoragesTrie: (ChainId, B256, NibblePath) => TrieNode;
+    /// The L1 blocks the node has processed, by number; the last one is the L1 cursor.
+    L1Blocks: u64 => L1BlockRecord;
+    /// Each chain's derivation cursor: its head and the L1 block it was derived up to.
+    DerivationCursors: ChainId => DerivationCursor;
+    /// The superchain batches, by index.
+    SuperchainBatches: u64 => BatchRecord;
+    /// A superchain batch's index by the number of the L1 block that closed it.
+    BatchByL1Block: u64 => u64;
 }

@@ -1,0 +1,96 @@
+use alloy_primitives::B256;
+use kona_derive::{PipelineError, PipelineErrorKind};
+
+/// What went wrong deriving a chain.
+///
+/// The provider variants are also what the kona-derive stages see: [`From<DeriveError>`] for
+/// [`PipelineErrorKind`] maps each to the kind kona's driver acts on.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum DeriveError {
+    /// The pipeline asked for an L1 block past the one being processed; it is done for now.
+    #[error("L1 block {0} is not available yet")]
+    L1NotYetAvailable(u64),
+    /// The pipeline asked for an L1 block the window no longer (or never) held.
+    #[error("L1 block {0} is not in the node's L1 window")]
+    L1Missing(String),
+    /// The pipeline asked for an L2 block the node does not hold in memory.
+    #[error("chain {chain}: L2 block {number} is not in the derivation window")]
+    L2Missing {
+        /// The chain.
+        chain: u64,
+        /// The block number.
+        number: u64,
+    },
+    /// An L1 block carries blob batches, which this node cannot fetch yet.
+    #[error("L1 block {0} carries blob batcher data; blob retrieval is not supported yet")]
+    BlobsUnsupported(u64),
+    /// A stored L2 block could not be read back as an OP block.
+    #[error("chain {chain}: L2 block {number} is malformed: {reason}")]
+    BadL2Block {
+        /// The chain.
+        chain: u64,
+        /// The block number.
+        number: u64,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(String),
+    /// The pipeline must be reset (an L1 reorg, or the pipeline's view and the chain's head
+    /// disagree).
+    #[error("chain {chain}: derivation must reset: {reason}")]
+    Reset {
+        /// The chain.
+        chain: u64,
+        /// kona's reason.
+        reason: String,
+    },
+    /// The pipeline failed in a way retrying cannot fix.
+    #[error("chain {chain}: derivation failed: {reason}")]
+    Critical {
+        /// The chain.
+        chain: u64,
+        /// kona's reason.
+        reason: String,
+    },
+    /// The pipeline kept failing temporarily without progress.
+    #[error("chain {chain}: derivation made no progress after {steps} steps: {last}")]
+    Stalled {
+        /// The chain.
+        chain: u64,
+        /// Steps tried.
+        steps: u64,
+        /// The last temporary error.
+        last: String,
+    },
+    /// Derived attributes do not build on the chain's head.
+    #[error("chain {chain}: derived attributes build on {parent} but the head is {head}")]
+    ParentMismatch {
+        /// The chain.
+        chain: u64,
+        /// The attributes' parent.
+        parent: B256,
+        /// The chain's head.
+        head: B256,
+    },
+}
+
+impl From<DeriveError> for PipelineErrorKind {
+    fn from(err: DeriveError) -> Self {
+        match err {
+            // not yet there, or a lookup that a later step (or a reset) satisfies
+            DeriveError::L1NotYetAvailable(_) | DeriveError::L1Missing(_) => {
+                PipelineError::Provider(err.to_string()).temp()
+            }
+            DeriveError::Reset { .. } => PipelineError::Provider(err.to_string()).temp(),
+            _ => PipelineError::Provider(err.to_string()).crit(),
+        }
+    }
+}
+
+impl From<lockstep_storage::DatabaseError> for DeriveError {
+    fn from(err: lockstep_storage::DatabaseError) -> Self {
+        Self::Database(err.to_string())
+    }
+}

@@ -1,0 +1,181 @@
+//! The L1 window: the L1 blocks the pipelines may read, filled by the driver.
+
+use crate::DeriveError;
+use alloy_consensus::{Header, Receipt, Transaction, TxEnvelope};
+use alloy_eips::eip4844::{Blob, IndexedBlobHash};
+use alloy_primitives::B256;
+use async_trait::async_trait;
+use kona_derive::{BlobProvider, ChainProvider};
+use kona_protocol::BlockInfo;
+use lockstep_l1::L1Block;
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard},
+};
+
+#[derive(Debug, Default)]
+struct Window {
+    blocks: BTreeMap<u64, Arc<L1Block>>,
+    by_hash: HashMap<B256, u64>,
+    /// The last block the pipelines may see.
+    limit: u64,
+}
+
+/// The L1 blocks the pipelines read, shared by every chain's pipeline.
+///
+/// The driver fetches L1 blocks (with retries and reorg checks) and pushes them here; the
+/// pipelines never do I/O. A block past [`L1Window::set_limit`] is "not yet available", which
+/// is how a pipeline learns that it has derived everything the current L1 block makes safe.
+#[derive(Debug, Clone, Default)]
+pub struct L1Window {
+    inner: Arc<RwLock<Window>>,
+}
+
+/// The block's summary as kona sees it.
+pub fn block_info(block: &L1Block) -> BlockInfo {
+    BlockInfo {
+        hash: block.hash,
+        number: block.header.number,
+        parent_hash: block.header.parent_hash,
+        timestamp: block.header.timestamp,
+    }
+}
+
+impl L1Window {
+    fn read(&self) -> RwLockReadGuard<'_, Window> {
+        self.inner.read().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Window> {
+        self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Adds (or replaces) a block.
+    pub fn insert(&self, block: L1Block) {
+        let mut window = self.write();
+        let number = block.header.number;
+        if let Some(old) = window.blocks.insert(number, Arc::new(block)) {
+            window.by_hash.remove(&old.hash);
+        }
+        let hash = window.blocks[&number].hash;
+        window.by_hash.insert(hash, number);
+    }
+
+    /// Lets the pipelines see blocks up to `number`.
+    pub fn set_limit(&self, number: u64) {
+        self.write().limit = number;
+    }
+
+    /// The last block the pipelines may see.
+    pub fn limit(&self) -> u64 {
+        self.read().limit
+    }
+
+    /// The block at `number`, if held.
+    pub fn get(&self, number: u64) -> Option<Arc<L1Block>> {
+        self.read().blocks.get(&number).cloned()
+    }
+
+    /// Forgets the blocks below `number`.
+    pub fn prune_below(&self, number: u64) {
+        let mut window = self.write();
+        let kept = window.blocks.split_off(&number);
+        let dropped = std::mem::replace(&mut window.blocks, kept);
+        for block in dropped.values() {
+            window.by_hash.remove(&block.hash);
+        }
+    }
+
+    /// Forgets the blocks above `number` (after an L1 reorg).
+    pub fn truncate_above(&self, number: u64) {
+        let mut window = self.write();
+        let dropped = window.blocks.split_off(&(number + 1));
+        for block in dropped.values() {
+            window.by_hash.remove(&block.hash);
+        }
+        window.limit = window.limit.min(number);
+    }
+
+    /// How many blocks are held.
+    pub fn len(&self) -> usize {
+        self.read().blocks.len()
+    }
+
+    /// Whether no block is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn by_hash(&self, hash: B256) -> Result<Arc<L1Block>, DeriveError> {
+        let window = self.read();
+        window
+            .by_hash
+            .get(&hash)
+            .filter(|n| **n <= window.limit)
+            .and_then(|n| window.blocks.get(n))
+            .cloned()
+            .ok_or_else(|| DeriveError::L1Missing(format!("{hash}")))
+    }
+}
+
+#[async_trait]
+impl ChainProvider for L1Window {
+    type Error = DeriveError;
+
+    async fn header_by_hash(&mut self, hash: B256) -> Result<Header, DeriveError> {
+        Ok(self.by_hash(hash)?.header.clone())
+    }
+
+    async fn block_info_by_number(&mut self, number: u64) -> Result<BlockInfo, DeriveError> {
+        let window = self.read();
+        if number > window.limit {
+            return Err(DeriveError::L1NotYetAvailable(number));
+        }
+        window
+            .blocks
+            .get(&number)
+            .map(|b| block_info(b))
+            .ok_or_else(|| DeriveError::L1Missing(format!("number {number}")))
+    }
+
+    async fn receipts_by_hash(&mut self, hash: B256) -> Result<Vec<Receipt>, DeriveError> {
+        self.by_hash(hash)?
+            .receipts
+            .iter()
+            .map(|r| {
+                r.as_receipt().cloned().ok_or_else(|| DeriveError::L1Missing(format!("receipt in {hash}")))
+            })
+            .collect()
+    }
+
+    async fn block_info_and_transactions_by_hash(
+        &mut self,
+        hash: B256,
+    ) -> Result<(BlockInfo, Vec<TxEnvelope>), DeriveError> {
+        let block = self.by_hash(hash)?;
+        Ok((block_info(&block), block.transactions.clone()))
+    }
+}
+
+/// Blob data is not fetched yet: a batcher transaction that carries blobs stops derivation with
+/// a clear error rather than being silently skipped.
+#[async_trait]
+impl BlobProvider for L1Window {
+    type Error = DeriveError;
+
+    async fn get_blobs(
+        &mut self,
+        block_ref: &BlockInfo,
+        blob_hashes: &[IndexedBlobHash],
+    ) -> Result<Vec<Box<Blob>>, DeriveError> {
+        if blob_hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        Err(DeriveError::BlobsUnsupported(block_ref.number))
+    }
+}
+
+/// Whether any transaction of `block` carries blobs (used in diagnostics).
+pub fn carries_blobs(block: &L1Block) -> bool {
+    block.transactions.iter().any(|tx| tx.blob_versioned_hashes().is_some_and(|h| !h.is_empty()))
+}

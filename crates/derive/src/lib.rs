@@ -1,0 +1,26 @@
+//! Per-chain OP derivation on kona-derive.
+//!
+//! Each chain of the superchain set gets its own kona-derive pipeline ([`ChainDeriver`]): L1
+//! traversal, calldata and blob retrieval from the chain's batch inbox filtered by its batcher,
+//! frames, channels (zlib and brotli), singular and span batches with the spec's validity rules,
+//! and payload attributes with the L1 info deposit and the epoch's user deposits.
+//!
+//! The pipelines do no I/O. The node's driver fills the shared [`L1Window`] with the L1 blocks
+//! it has fetched and checked, and each chain's [`L2Window`] with the blocks it executes, so that
+//! a pipeline sees the blocks of the L1 block being processed before they are committed.
+//!
+//! Good starting points: [`ChainDeriver::next`] and [`L1Window`].
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod error;
+mod l1;
+mod l2;
+mod pipeline;
+
+pub use error::DeriveError;
+pub use l1::{block_info, carries_blobs, L1Window};
+pub use l2::{op_block, L2Window, FULL_BLOCKS, SUMMARIES};
+pub use pipeline::{ChainDeriver, Derived, MAX_IDLE_STEPS};
+
+pub use kona_protocol::{BlockInfo, L2BlockInfo, OpAttributesWithParent};
