@@ -143,7 +143,9 @@ impl ChainProvider for L1Window {
             .receipts
             .iter()
             .map(|r| {
-                r.as_receipt().cloned().ok_or_else(|| DeriveError::L1Missing(format!("receipt in {hash}")))
+                r.as_receipt()
+                    .cloned()
+                    .ok_or_else(|| DeriveError::L1Missing(format!("receipt in {hash}")))
             })
             .collect()
     }

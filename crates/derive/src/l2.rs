@@ -88,7 +88,8 @@ impl L2Window {
         let bad = |reason: String| DeriveError::BadL2Block { chain: self.chain_id, number, reason };
         let info = L2BlockInfo::from_block_and_genesis(&block, &self.rollup.genesis)
             .map_err(|e| bad(e.to_string()))?;
-        let system_config = to_system_config(&block, &self.rollup).map_err(|e| bad(e.to_string()))?;
+        let system_config =
+            to_system_config(&block, &self.rollup).map_err(|e| bad(e.to_string()))?;
         let mut window = self.lock();
         window.entries.insert(number, Entry { info, system_config, block: Some(Arc::new(block)) });
         if let Some(old) = number.checked_sub(FULL_BLOCKS) {
@@ -150,4 +151,3 @@ impl L2ChainProvider for L2Window {
             .ok_or(DeriveError::L2Missing { chain: self.chain_id, number })
     }
 }
-

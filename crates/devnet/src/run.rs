@@ -332,7 +332,9 @@ impl<L: L1Node> Devnet<L> {
     pub fn step(&mut self) -> Result<Option<PostedBatch>, DevnetRunError> {
         let l2_per_l1 = L1_BLOCK_TIME / self.config.block_time;
         let origin_block = self.l1.head()?;
-        for seq in 0..l2_per_l1 {
+        // the L2 genesis is block 0 of its L1 origin's epoch, so that epoch goes on from 1
+        let first_seq = u64::from(origin_block.header.number == self.config.l1_origin.0);
+        for seq in first_seq..first_seq + l2_per_l1 {
             self.traffic()?;
             let deposits = if seq == 0 {
                 self.deposits.remove(&origin_block.header.number).unwrap_or_default()

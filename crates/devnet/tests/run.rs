@@ -10,7 +10,7 @@ use alloy_primitives::{Bytes, B256};
 use alloy_sol_types::SolEvent;
 use kona_protocol::{Batch, BatchReader, BlockInfo, Channel, Frame, L2BlockInfo};
 use lockstep_devnet::{contracts::IBatchCommitments, deposits_in, Devnet, DevnetOptions};
-use lockstep_l1::{test_utils::spawn_anvil, JsonRpcL1, L1Node};
+use lockstep_l1::{test_utils::spawn_anvil, JsonRpcL1, L1Node, L1Source};
 use lockstep_primitives::{merkle_root, Transfer};
 use lockstep_sequencer::{l1_info_deposit, payload_attributes, L1Origin};
 use lockstep_storage::ChainProvider;
@@ -86,7 +86,8 @@ fn rederive<L: L1Node>(devnet: &Devnet<L>) {
         executor.init_genesis(&tx).unwrap();
         tx.commit().unwrap();
         let built = ChainProvider::new(&sequencer_db, chain.chain_id);
-        let mut epoch = (u64::MAX, 0u64);
+        // the genesis is block 0 of its L1 origin's epoch
+        let mut epoch = (config.l1_origin.0, 0u64);
         let mut derived = 0;
         for block in &l1 {
             let frames: Vec<Frame> = block

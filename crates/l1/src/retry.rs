@@ -118,7 +118,8 @@ mod tests {
 
     #[test]
     fn retries_stop_at_the_attempt_limit_and_lasting_errors_are_not_retried() {
-        let source = Retrying::new(Flaky { failures: Cell::new(5), lasting: false }, quick(Some(2)));
+        let source =
+            Retrying::new(Flaky { failures: Cell::new(5), lasting: false }, quick(Some(2)));
         assert!(source.head_number().unwrap_err().is_temporary());
         assert_eq!(source.inner().failures.get(), 3, "two attempts, then the error");
         let source = Retrying::new(Flaky { failures: Cell::new(0), lasting: true }, quick(None));

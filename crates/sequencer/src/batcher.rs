@@ -58,10 +58,19 @@ pub fn span_batch(
         chain_id: rollup.l2_chain_id.id(),
         ..Default::default()
     };
-    let mut seq_num = 0u64;
+    // the first block's place in its epoch comes from its L1 info deposit
+    let mut seq_num = first
+        .block
+        .transactions
+        .first()
+        .and_then(|tx| tx.as_deposit())
+        .and_then(|tx| kona_protocol::L1BlockInfoTx::decode_calldata(&tx.input).ok())
+        .map_or(0, |info| info.sequence_number());
     let mut last_epoch = first.epoch_num;
-    for b in blocks {
-        seq_num = if b.epoch_num == last_epoch { seq_num + 1 } else { 0 };
+    for (position, b) in blocks.iter().enumerate() {
+        if position > 0 {
+            seq_num = if b.epoch_num == last_epoch { seq_num + 1 } else { 0 };
+        }
         last_epoch = b.epoch_num;
         let transactions = b
             .block

@@ -27,8 +27,8 @@ pub use env::{DatabaseEnv, DatabaseMode, DbTx, TableStats, SCHEMA_VERSION};
 pub use error::{DatabaseError, DbResult};
 pub use libmdbx::{TransactionKind, RO, RW};
 pub use models::{
-    Account, AccountBefore, BatchRecord, ChainCursor, ChainHead, ChainId, ChainRange, DerivationCursor,
-    L1BlockRecord, StorageBefore, TrieNode, TxLocation,
+    Account, AccountBefore, BatchRecord, ChainCursor, ChainHead, ChainId, ChainRange,
+    DerivationCursor, L1BlockRecord, StorageBefore, TrieNode, TxLocation,
 };
 pub use provider::{ChainProvider, StateChanges, StateProviderDb, StoredBlock};
 pub use tables::Table;

@@ -4,8 +4,7 @@
 use crate::{
     codec::{Key, NibblePath, Value},
     models::{
-        Account, AccountBefore, BatchRecord, ChainHead, ChainId, DerivationCursor,
-        L1BlockRecord,
+        Account, AccountBefore, BatchRecord, ChainHead, ChainId, DerivationCursor, L1BlockRecord,
         StorageBefore, TrieNode, TxLocation,
     },
 };
