@@ -25,9 +25,16 @@ enum Command {
     /// Inspect the database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Follow every chain of a superchain set from L1: derive each chain's blocks from its
+    /// batches (kona-derive), execute them, and commit all chains together per L1 block.
+    ///
+    /// Safe to kill at any moment: it resumes from the last committed L1 block. On an L1 reorg it
+    /// unwinds every chain to the common ancestor and derives again.
+    Node(crate::node::NodeArgs),
     /// Run the devnet in one process: an embedded L1, the shared sequencer of two chains
-    /// (901 "op" and 902 "base") with cross-chain burns and mints, a traffic generator, and the
-    /// batcher posting every chain's batches and the commitments to L1.
+    /// (901 "op" and 902 "base") with cross-chain burns and mints, a traffic generator, the
+    /// batcher posting every chain's batches and the commitments to L1, and the verifier node
+    /// deriving both chains back from L1 alone.
     Devnet(crate::devnet::DevnetArgs),
 }
 
@@ -62,6 +69,7 @@ impl Cli {
         match self.command {
             Command::Init(args) => init(&args),
             Command::Db(DbCommand::Stats(args)) => db_stats(&args),
+            Command::Node(args) => crate::node::run(&args),
             Command::Devnet(args) => crate::devnet::run(&args),
         }
     }

@@ -4,6 +4,7 @@ use clap::{Args, ValueEnum};
 use eyre::{bail, WrapErr};
 use lockstep_devnet::{Devnet, DevnetOptions, PostedBatch};
 use lockstep_l1::{JsonRpcL1, L1Node};
+use lockstep_node::{Node, Progress};
 use lockstep_primitives::Transfer;
 use lockstep_sequencer::{batcher::Compression, Fault};
 use std::{collections::BTreeMap, path::PathBuf, time::Instant};
@@ -17,11 +18,14 @@ enum CompressionArg {
 /// Flags of `lockstep devnet`.
 #[derive(Debug, Args)]
 pub(crate) struct DevnetArgs {
-    /// Where the sequencer keeps its database; must be empty or absent. Default: a temporary
-    /// directory, removed on exit.
+    /// The devnet's directory; must be empty or absent. It gets `sequencer/` (the sequencer's
+    /// database), `node/` (the verifier's database) and `config/` (this run's superchain set,
+    /// with the L1 genesis filled in, for `lockstep node --superchain config/superchain.toml`).
+    /// Default: a temporary directory, removed on exit.
     #[arg(long, env = "LOCKSTEP_DATADIR", value_name = "DIR")]
     datadir: Option<PathBuf>,
-    /// Stop after this many superchain batches and print a JSON summary.
+    /// Stop once the verifier has closed this many superchain batches, and print a JSON
+    /// summary.
     #[arg(long, env = "LOCKSTEP_DEVNET_BATCHES", value_name = "N")]
     batches: Option<u64>,
     /// Misbehave on purpose: KIND@BATCH, KIND one of drop-mint, delay-mint, forge-mint,
@@ -96,9 +100,9 @@ pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<()> {
         Some(url) => {
             let l1 = JsonRpcL1::connect(url)
                 .wrap_err_with(|| format!("connecting to the L1 at {url}"))?;
-            drive(args, Devnet::start_on(l1, &datadir, options)?, &datadir)
+            drive(args, Devnet::start_on(l1, &datadir.join("sequencer"), options)?, &datadir)
         }
-        None => drive(args, Devnet::start(&datadir, options)?, &datadir),
+        None => drive(args, Devnet::start(&datadir.join("sequencer"), options)?, &datadir),
     }
 }
 
@@ -112,6 +116,12 @@ fn drive<L: L1Node>(
         chains = ?devnet.config().chains.iter().map(|c| c.chain_id).collect::<Vec<_>>(),
         "devnet started: embedded L1, shared sequencer, traffic"
     );
+    let config_dir = datadir.join("config");
+    devnet.config().write(&config_dir).wrap_err("writing the devnet's config")?;
+    let specs =
+        devnet.config().chains.iter().map(|c| devnet.config().chain_spec(c.chain_id)).collect();
+    let mut node = Node::open(&datadir.join("node"), specs).wrap_err("opening the verifier")?;
+    let mut progress = Progress::new(std::time::Duration::from_secs(5));
     let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
     let mut servers = Vec::new();
     if args.http {
@@ -134,6 +144,10 @@ fn drive<L: L1Node>(
     loop {
         let step_started = Instant::now();
         let posted = devnet.step()?;
+        // the verifier reads only the L1
+        for outcome in node.sync(&devnet.l1).wrap_err("the verifier stopped")? {
+            progress.record(&outcome);
+        }
         if let Some(batch) = &posted {
             if last_log.elapsed().as_secs_f64() >= 1.0 || args.batches.is_some_and(|n| n <= 20) {
                 let (burned, minted) = totals(&devnet.posted);
@@ -141,6 +155,7 @@ fn drive<L: L1Node>(
                     l1 = batch.l1_block,
                     heads = ?batch.l2_heads,
                     batches = devnet.posted.len(),
+                    verified = progress.batches,
                     burned,
                     minted,
                     "progress"
@@ -148,7 +163,7 @@ fn drive<L: L1Node>(
                 last_log = Instant::now();
             }
         }
-        if args.batches.is_some_and(|n| devnet.posted.len() as u64 >= n) {
+        if args.batches.is_some_and(|n| progress.batches >= n) {
             break;
         }
         if args.wall_clock {
@@ -158,7 +173,7 @@ fn drive<L: L1Node>(
     }
     println!(
         "{}",
-        serde_json::to_string_pretty(&summary(&devnet, started.elapsed().as_secs_f64()))?
+        serde_json::to_string_pretty(&summary(&devnet, &node, started.elapsed().as_secs_f64())?)?
     );
     Ok(())
 }
@@ -167,7 +182,11 @@ fn totals(posted: &[PostedBatch]) -> (usize, usize) {
     posted.iter().fold((0, 0), |(b, m), p| (b + p.burns.len(), m + p.mints.len()))
 }
 
-fn summary<L: L1Node>(devnet: &Devnet<L>, seconds: f64) -> serde_json::Value {
+fn summary<L: L1Node>(
+    devnet: &Devnet<L>,
+    node: &Node,
+    seconds: f64,
+) -> eyre::Result<serde_json::Value> {
     let (burned, minted) = totals(&devnet.posted);
     let batches: Vec<_> = devnet
         .posted
@@ -195,12 +214,28 @@ fn summary<L: L1Node>(devnet: &Devnet<L>, seconds: f64) -> serde_json::Value {
             })
         })
         .collect();
-    serde_json::json!({
+    // the verifier's heads against the sequencer's blocks
+    let handle = devnet.sequencer();
+    let sequencer = handle.lock().map_err(|_| eyre::eyre!("the sequencer's lock is poisoned"))?;
+    let built = sequencer.database().tx()?;
+    let mut verified = Vec::new();
+    for (chain, number, hash) in node.heads() {
+        let theirs = lockstep_storage::ChainProvider::new(&built, chain).block_hash(number)?;
+        verified.push(serde_json::json!({
+            "chainId": chain,
+            "head": number,
+            "hash": hash,
+            "matchesSequencer": theirs == Some(hash),
+        }));
+    }
+    Ok(serde_json::json!({
         "batchesPosted": devnet.posted.len(),
+        "batchesChecked": node.batches()?,
         "l1Head": devnet.posted.last().map_or(0, |p| p.l1_block),
+        "verifier": verified,
         "transfers": { "burned": burned, "minted": minted },
         "seconds": (seconds * 100.0).round() / 100.0,
-        "note": "the sequencer's own record of each batch; verification from L1 arrives with the verifier node",
+        "note": "batches[] is the sequencer's own record; the burn/mint check of each batch arrives with the cross-chain checker",
         "batches": batches,
-    })
+    }))
 }

@@ -5,12 +5,20 @@ use clap::Parser;
 
 mod cli;
 mod devnet;
+mod node;
 
 fn main() {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // lockstep at INFO; the libraries (kona's pipeline stages log every batch at
+                // INFO) at WARN
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new(
+                        "warn,lockstep=info,lockstep_node=info,lockstep_devnet=info,\
+                         lockstep_sequencer=info,lockstep_l1=info",
+                    )
+                }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -1,0 +1,101 @@
+//! `lockstep node`: follow every chain of a superchain set from L1.
+
+use clap::Args;
+use eyre::WrapErr;
+use lockstep_chainspec::SuperchainSet;
+use lockstep_l1::{Backoff, JsonRpcL1, L1Source, Retrying};
+use lockstep_node::{Node, Progress};
+use std::{path::PathBuf, time::Duration};
+
+/// Flags of `lockstep node`.
+#[derive(Debug, Args)]
+pub(crate) struct NodeArgs {
+    /// The superchain-set TOML: each chain's rollup.json and genesis.json, the bridge and the
+    /// sequencer's system address (see etc/devnet/superchain.toml).
+    #[arg(long, env = "LOCKSTEP_SUPERCHAIN", value_name = "FILE")]
+    superchain: PathBuf,
+    /// The L1's Ethereum JSON-RPC endpoint.
+    #[arg(long = "l1.rpc", env = "LOCKSTEP_L1_RPC", value_name = "URL")]
+    l1_rpc: String,
+    /// The L1 beacon API, for blob batcher data. Not used yet: a blob batch stops sync with a
+    /// clear error.
+    #[arg(long = "l1.beacon", env = "LOCKSTEP_L1_BEACON", value_name = "URL")]
+    l1_beacon: Option<String>,
+    /// The database directory, shared by every chain.
+    #[arg(long, env = "LOCKSTEP_DATADIR", value_name = "DIR")]
+    datadir: PathBuf,
+    /// How often to poll the L1 for a new block once at its head, in seconds.
+    #[arg(long = "l1.poll-interval", env = "LOCKSTEP_L1_POLL_INTERVAL", default_value_t = 2.0)]
+    poll_interval: f64,
+    /// Seconds between progress lines.
+    #[arg(long, env = "LOCKSTEP_LOG_INTERVAL", default_value_t = 5.0)]
+    log_interval: f64,
+    /// Exit once the node has reached the L1 head, printing a JSON status (heads, roots, L1
+    /// cursor, batches) to stdout.
+    #[arg(long)]
+    exit_when_synced: bool,
+}
+
+pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
+    let set = SuperchainSet::load(&args.superchain)
+        .wrap_err_with(|| format!("loading {}", args.superchain.display()))?;
+    if args.l1_beacon.is_some() {
+        tracing::warn!("--l1.beacon is accepted but blob retrieval is not implemented yet");
+    }
+    let specs = set.chains.into_iter().map(|(_, spec)| spec).collect();
+    let mut node = Node::open(&args.datadir, specs)
+        .wrap_err_with(|| format!("opening the node in {}", args.datadir.display()))?;
+    let l1 = JsonRpcL1::connect(&args.l1_rpc)
+        .wrap_err_with(|| format!("connecting to the L1 at {}", args.l1_rpc))?;
+    let l1 = Retrying::new(l1, Backoff::default());
+    tracing::info!(
+        datadir = %args.datadir.display(),
+        chains = ?node.chain_ids(),
+        l1_cursor = ?node.l1_cursor()?.map(|c| c.0),
+        "node started"
+    );
+    let mut progress = Progress::new(Duration::from_secs_f64(args.log_interval.max(0.1)));
+    let poll = Duration::from_secs_f64(args.poll_interval.max(0.05));
+    loop {
+        let mut head = l1.head_number()?;
+        match node.step(&l1)? {
+            Some(outcome) => {
+                progress.record(&outcome);
+                progress.maybe_report(head, false);
+            }
+            None => {
+                progress.maybe_report(head, false);
+                if args.exit_when_synced {
+                    head = l1.head_number()?;
+                    if node.l1_cursor()?.is_some_and(|(n, _)| n >= head) {
+                        progress.maybe_report(head, true);
+                        println!("{}", serde_json::to_string_pretty(&status(&node)?)?);
+                        return Ok(());
+                    }
+                }
+                std::thread::sleep(poll);
+            }
+        }
+    }
+}
+
+/// The node's status: L1 cursor, batches, and every chain's head with its state root.
+pub(crate) fn status(node: &Node) -> eyre::Result<serde_json::Value> {
+    let tx = node.database().tx()?;
+    let mut heads = Vec::new();
+    for (chain, number, hash) in node.heads() {
+        let provider = lockstep_storage::ChainProvider::new(&tx, chain);
+        heads.push(serde_json::json!({
+            "chainId": chain,
+            "number": number,
+            "hash": hash,
+            "stateRoot": provider.state_root()?,
+        }));
+    }
+    let cursor = node.l1_cursor()?;
+    Ok(serde_json::json!({
+        "l1": cursor.map(|(n, h)| serde_json::json!({"number": n, "hash": h})),
+        "batches": node.batches()?,
+        "heads": heads,
+    }))
+}
