@@ -69,6 +69,21 @@ impl JsonRpcL1 {
     }
 }
 
+impl JsonRpcL1 {
+    /// anvil only: replaces the last `depth` blocks with as many new ones, holding `txs` (raw
+    /// signed transactions, each with its block offset in the new chain).
+    pub fn anvil_reorg(&self, depth: u64, txs: Vec<(Vec<u8>, u64)>) -> Result<(), L1Error> {
+        use alloy_rpc_types_anvil::{ReorgOptions, TransactionData};
+        let tx_block_pairs = txs
+            .into_iter()
+            .map(|(raw, offset)| (TransactionData::Raw(raw.into()), offset))
+            .collect();
+        self.runtime
+            .block_on(self.provider.anvil_reorg(ReorgOptions { depth, tx_block_pairs }))
+            .map_err(unreachable)
+    }
+}
+
 impl L1Source for JsonRpcL1 {
     fn chain_id(&self) -> u64 {
         self.chain_id

@@ -104,3 +104,101 @@ fn node_derives_the_sequencers_blocks_from_the_embedded_l1() {
         assert_eq!(batch.l1_number, posted.l1_block, "batch {index} closed by its L1 block");
     }
 }
+
+/// anvil as the devnet expects it.
+fn devnet_anvil() -> lockstep_l1::test_utils::Anvil {
+    let config = lockstep_devnet::DevnetConfig::default();
+    let genesis = (config.genesis_time - lockstep_devnet::l1::L1_BLOCK_TIME).to_string();
+    lockstep_l1::test_utils::spawn_anvil(&[
+        "--chain-id",
+        "900",
+        "--accounts",
+        "16",
+        "--timestamp",
+        &genesis,
+        "--no-mining",
+        "--hardfork",
+        "cancun",
+    ])
+}
+
+fn heads_at(node: &Node, l1: u64) -> Vec<(u64, u64)> {
+    let tx = node.database().tx().unwrap();
+    let record = tx.get::<lockstep_storage::tables::L1Blocks>(&l1).unwrap().unwrap();
+    record.heads.iter().map(|h| (h.chain_id, h.number)).collect()
+}
+
+#[test]
+fn an_l1_reorg_under_the_node_unwinds_both_chains_and_derives_the_new_l1() {
+    init_tracing();
+    let anvil = devnet_anvil();
+    let dir = tempfile::tempdir().unwrap();
+    let l1 = lockstep_l1::JsonRpcL1::connect(&anvil.url).unwrap();
+    let mut devnet = Devnet::start_on(l1, &dir.path().join("sequencer"), options()).unwrap();
+    for _ in 0..4 {
+        devnet.step().unwrap();
+    }
+    let reader = lockstep_l1::JsonRpcL1::connect(&anvil.url).unwrap();
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    node.sync(&reader).unwrap();
+    assert_same_blocks(&devnet, &node);
+    let tip = reader.head_number().unwrap();
+    assert_eq!(devnet.posted.last().unwrap().l1_block, tip, "the tip carries the last batch");
+    let batches = node.batches().unwrap();
+    let heads_before_tip = heads_at(&node, tip - 1);
+
+    // 1. the tip is replaced by a block that carries the same batcher transactions
+    let old_tip = reader.block(tip).unwrap().unwrap();
+    let raws = old_tip
+        .transactions
+        .iter()
+        .map(|tx| (alloy_eips::eip2718::Encodable2718::encoded_2718(tx), 0))
+        .collect();
+    devnet.l1.anvil_reorg(1, raws).unwrap();
+    let new_tip = reader.block(tip).unwrap().unwrap();
+    assert_ne!(new_tip.hash, old_tip.hash);
+    devnet.l1.mine(lockstep_devnet::l1::L1_BLOCK_TIME).unwrap();
+    let outcomes = node.sync(&reader).unwrap();
+    let StepOutcome::Reorged { ancestor, unwound } = &outcomes[0] else {
+        panic!("the reorg is found first: {outcomes:?}")
+    };
+    assert_eq!(*ancestor, Some(tip - 1));
+    assert!(unwound.iter().all(|(_, blocks)| *blocks == 6), "{unwound:?}");
+    assert_eq!(outcomes.len(), 3, "then the new tip and the block after it: {outcomes:?}");
+    assert_same_blocks(&devnet, &node);
+    assert_eq!(node.batches().unwrap(), batches, "the batch closes again, in the new block");
+    let tx = node.database().tx().unwrap();
+    let record = tx.get::<lockstep_storage::tables::L1Blocks>(&tip).unwrap().unwrap();
+    assert_eq!(record.hash, new_tip.hash);
+    drop(tx);
+
+    // 2. a deeper reorg drops the last two batches' L1 blocks for empty ones
+    let head = reader.head_number().unwrap();
+    devnet.l1.anvil_reorg(3, vec![]).unwrap();
+    devnet.l1.mine(lockstep_devnet::l1::L1_BLOCK_TIME).unwrap();
+    let outcomes = node.sync(&reader).unwrap();
+    assert!(
+        matches!(outcomes[0], StepOutcome::Reorged { ancestor: Some(a), .. } if a == head - 3),
+        "{outcomes:?}"
+    );
+    assert_eq!(node.batches().unwrap(), batches - 2, "the two batches are gone");
+    let heads: Vec<(u64, u64)> = node.heads().iter().map(|(c, n, _)| (*c, *n)).collect();
+    let expected = heads_at(&node, head - 3);
+    assert_eq!(heads, expected);
+    assert!(heads.iter().zip(&heads_before_tip).all(|(a, b)| a.1 + 6 == b.1));
+    // the unwound chains are exactly the sequencer's chains at those heights
+    let handle = devnet.sequencer();
+    let sequencer = handle.lock().unwrap();
+    let built = sequencer.database().tx().unwrap();
+    let tx = node.database().tx().unwrap();
+    for (chain, number) in heads {
+        let derived = ChainProvider::new(&tx, chain);
+        let built = ChainProvider::new(&built, chain);
+        assert_eq!(derived.block_hash(number).unwrap(), built.block_hash(number).unwrap());
+        assert_eq!(
+            derived.state_root().unwrap(),
+            built.header(number).unwrap().unwrap().state_root
+        );
+        assert_eq!(derived.block_hash(number + 1).unwrap(), None);
+    }
+}
