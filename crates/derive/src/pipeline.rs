@@ -19,6 +19,10 @@ type Stages = PolledAttributesQueueStage<DataSource, L1Window, L2Window, Builder
 /// counts as stalled.
 pub const MAX_IDLE_STEPS: u64 = 10_000;
 
+/// Failed origin advances in a row, at the L1 window's limit, before the pipeline counts as
+/// having derived everything the limit makes safe.
+pub const EXHAUSTED_AFTER: u32 = 3;
+
 /// What [`ChainDeriver::next`] found.
 #[derive(Debug)]
 pub enum Derived {
@@ -125,6 +129,10 @@ impl ChainDeriver {
     /// the driver to reset from its safe head, and a critical error stops the chain.
     pub fn next(&mut self, cursor: L2BlockInfo) -> Result<Derived, DeriveError> {
         let mut idle = 0u64;
+        // a stage may report the end of its data before the L1 block's data is used up (after a
+        // dropped batch flushes its channel, say), so the pipeline counts as exhausted only
+        // once stepping again finds nothing more, several times in a row
+        let mut at_limit_in_a_row = 0u32;
         loop {
             if let Some(attributes) = self.pipeline.next() {
                 if attributes.parent.block_info.hash != cursor.block_info.hash {
@@ -137,9 +145,13 @@ impl ChainDeriver {
                 return Ok(Derived::Attributes(Box::new(attributes)));
             }
             let (err, advancing) = match block_on(self.pipeline.step(cursor)) {
-                StepResult::PreparedAttributes => continue,
+                StepResult::PreparedAttributes => {
+                    at_limit_in_a_row = 0;
+                    continue;
+                }
                 StepResult::AdvancedOrigin => {
                     idle = 0;
+                    at_limit_in_a_row = 0;
                     continue;
                 }
                 StepResult::OriginAdvanceErr(err) => (err, true),
@@ -150,8 +162,13 @@ impl ChainDeriver {
                     let at_limit =
                         self.pipeline.origin().is_some_and(|o| o.number >= self.l1.limit());
                     if advancing && at_limit {
-                        return Ok(Derived::Exhausted);
+                        at_limit_in_a_row += 1;
+                        if at_limit_in_a_row >= EXHAUSTED_AFTER {
+                            return Ok(Derived::Exhausted);
+                        }
+                        continue;
                     }
+                    at_limit_in_a_row = 0;
                     idle += 1;
                     if idle >= MAX_IDLE_STEPS {
                         return Err(DeriveError::Stalled {

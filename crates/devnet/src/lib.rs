@@ -19,4 +19,4 @@ pub use config::{
     dev_key, DevnetChain, DevnetConfig, DevnetError, BRIDGE, DEV_ACCOUNTS, L1_BLOCK, L1_CHAIN_ID,
     TOKEN,
 };
-pub use run::{deposits_in, Devnet, DevnetOptions, DevnetRunError, PostedBatch};
+pub use run::{deposits_in, Devnet, DevnetOptions, DevnetRunError, Junk, PostedBatch};

@@ -116,6 +116,23 @@ pub struct Devnet<L: L1Node = EmbeddedL1> {
     deposits: BTreeMap<u64, BTreeMap<u64, Vec<OpTxEnvelope>>>,
     /// Every batch posted so far.
     pub posted: Vec<PostedBatch>,
+    junk: Vec<Junk>,
+}
+
+/// Malformed batcher data the devnet can post ahead of the next real batch, to show that
+/// derivation drops it as the OP derivation spec says and carries on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Junk {
+    /// Random bytes after the derivation version byte, from the batcher.
+    Garbage,
+    /// A well-formed channel whose compressed data is random bytes, from the batcher.
+    CorruptChannel,
+    /// A valid channel for the next blocks with every user transaction left out, signed by a
+    /// key that is not the chain's batcher: accepting it would change the chain.
+    WrongSender,
+    /// The next blocks' span batch with a parent check that does not match the safe head,
+    /// from the batcher.
+    BadParentCheck,
 }
 
 fn sign_eip1559(
@@ -212,7 +229,92 @@ impl<L: L1Node> Devnet<L> {
             batch_origins: vec![],
             deposits: BTreeMap::new(),
             posted: vec![],
+            junk: vec![],
         })
+    }
+
+    /// Posts `junk` to every chain's inbox ahead of the next batch.
+    pub fn inject(&mut self, junk: Junk) {
+        self.junk.push(junk);
+    }
+
+    /// Sends `data` to `chain`'s batch inbox, signed by `key`.
+    fn post_inbox(
+        &mut self,
+        chain: u64,
+        key: &PrivateKeySigner,
+        data: Vec<u8>,
+    ) -> Result<(), DevnetRunError> {
+        let nonce = self.next_nonce(self.l1.chain_id(), key.address());
+        let raw = sign_eip1559(
+            key,
+            self.l1.chain_id(),
+            nonce,
+            TxKind::Call(self.config.batch_inbox(chain)),
+            U256::ZERO,
+            data,
+            3_000_000,
+        )?;
+        self.l1.send_raw_transaction(&raw)?;
+        Ok(())
+    }
+
+    /// Posts the queued junk for `chain`, built around the real batch's blocks.
+    fn post_junk(
+        &mut self,
+        chain: u64,
+        index: u64,
+        rollup: &kona_genesis::RollupConfig,
+        batched: &[BatchedBlock<'_>],
+    ) -> Result<(), DevnetRunError> {
+        let junk = self.junk.clone();
+        for (n, kind) in junk.into_iter().enumerate() {
+            let id = batcher::channel_id(chain, u64::MAX - index * 16 - n as u64);
+            let channel = |span: kona_protocol::SpanBatch| -> Result<Vec<u8>, DevnetRunError> {
+                let rlp = batcher::channel_rlp(&[Batch::Span(span)])?;
+                let data = batcher::compress(&rlp, self.options.compression)?;
+                Ok(batcher::calldata(&batcher::frames(id, &data, 120_000)?).to_vec())
+            };
+            let (key, data) = match kind {
+                Junk::Garbage => {
+                    let mut data = vec![0u8; 300];
+                    self.rng.fill(&mut data[..]);
+                    data[0] = 0;
+                    (self.config.batcher_key(chain), data)
+                }
+                Junk::CorruptChannel => {
+                    let mut data = vec![0u8; 500];
+                    self.rng.fill(&mut data[..]);
+                    data[0] = 0x78; // a zlib header, then noise
+                    data[1] = 0x9c;
+                    let frames = batcher::frames(id, &data, 120_000)?;
+                    (self.config.batcher_key(chain), batcher::calldata(&frames).to_vec())
+                }
+                Junk::WrongSender => {
+                    let stripped: Vec<lockstep_storage::StoredBlock> = batched
+                        .iter()
+                        .map(|b| {
+                            let mut block = b.block.clone();
+                            block.transactions.retain(|tx| tx.is_deposit());
+                            block
+                        })
+                        .collect();
+                    let blocks: Vec<BatchedBlock<'_>> = batched
+                        .iter()
+                        .zip(&stripped)
+                        .map(|(b, block)| BatchedBlock { block, ..*b })
+                        .collect();
+                    (dev_key(7), channel(batcher::span_batch(rollup, &blocks)?)?)
+                }
+                Junk::BadParentCheck => {
+                    let mut span = batcher::span_batch(rollup, batched)?;
+                    span.parent_check.0[0] ^= 0xff;
+                    (self.config.batcher_key(chain), channel(span)?)
+                }
+            };
+            self.post_inbox(chain, &key, data)?;
+        }
+        Ok(())
     }
 
     /// The devnet's configuration (with the L1 origin of this run).
@@ -381,6 +483,7 @@ impl<L: L1Node> Devnet<L> {
                     epoch_hash: *hash,
                 })
                 .collect();
+            self.post_junk(chain, index, &spec.rollup, &batched)?;
             let span = batcher::span_batch(&spec.rollup, &batched)?;
             let rlp = batcher::channel_rlp(&[Batch::Span(span)])?;
             let data = batcher::compress(&rlp, self.options.compression)?;
@@ -457,6 +560,7 @@ impl<L: L1Node> Devnet<L> {
             1_000_000,
         )?;
         self.l1.send_raw_transaction(&raw)?;
+        self.junk.clear();
         let l2_heads = ids
             .iter()
             .enumerate()

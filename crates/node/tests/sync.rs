@@ -202,3 +202,41 @@ fn an_l1_reorg_under_the_node_unwinds_both_chains_and_derives_the_new_l1() {
         assert_eq!(derived.block_hash(number + 1).unwrap(), None);
     }
 }
+
+#[test]
+fn malformed_batcher_data_is_dropped_and_sync_goes_on() {
+    use lockstep_devnet::Junk;
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options()).unwrap();
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    let plan: [&[Junk]; 6] = [
+        &[],
+        &[Junk::Garbage, Junk::CorruptChannel],
+        &[Junk::WrongSender],
+        &[Junk::BadParentCheck],
+        &[Junk::Garbage, Junk::WrongSender, Junk::CorruptChannel, Junk::BadParentCheck],
+        &[],
+    ];
+    for junk in plan {
+        for kind in junk {
+            devnet.inject(*kind);
+        }
+        let posted = devnet.step().unwrap().unwrap();
+        // the junk really is on L1, in the batch's block, to each chain's inbox
+        let block = devnet.l1.block(posted.l1_block).unwrap().unwrap();
+        for chain in node.chain_ids() {
+            let inbox = devnet.config().batch_inbox(chain);
+            let to_inbox = block
+                .transactions
+                .iter()
+                .filter(|tx| alloy_consensus::Transaction::to(*tx) == Some(inbox))
+                .count();
+            assert_eq!(to_inbox, 1 + junk.len(), "chain {chain}, batch {}", posted.index);
+        }
+        node.sync(&devnet.l1).unwrap();
+    }
+    assert_same_blocks(&devnet, &node);
+    let records: Vec<_> = (0..node.batches().unwrap()).map(|i| node.batch(i).unwrap()).collect();
+    assert_eq!(node.batches().unwrap(), plan.len() as u64, "{records:#?}");
+}
