@@ -31,6 +31,9 @@ enum Command {
     /// Safe to kill at any moment: it resumes from the last committed L1 block. On an L1 reorg it
     /// unwinds every chain to the common ancestor and derives again.
     Node(crate::node::NodeArgs),
+    /// Decode batcher data: a raw batcher transaction, calldata, a blob or a channel. Prints its
+    /// frames, the channel's compression, and every batch in it (singular or span) as JSON.
+    Decode(crate::decode::DecodeArgs),
     /// Run the devnet in one process: an embedded L1, the shared sequencer of two chains
     /// (901 "op" and 902 "base") with cross-chain burns and mints, a traffic generator, the
     /// batcher posting every chain's batches and the commitments to L1, and the verifier node
@@ -70,6 +73,7 @@ impl Cli {
             Command::Init(args) => init(&args),
             Command::Db(DbCommand::Stats(args)) => db_stats(&args),
             Command::Node(args) => crate::node::run(&args),
+            Command::Decode(args) => crate::decode::run(&args),
             Command::Devnet(args) => crate::devnet::run(&args),
         }
     }

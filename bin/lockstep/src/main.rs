@@ -4,6 +4,7 @@
 use clap::Parser;
 
 mod cli;
+mod decode;
 mod devnet;
 mod node;
 

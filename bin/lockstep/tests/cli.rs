@@ -170,3 +170,138 @@ fn bounded_devnet_prints_a_summary_with_the_injected_fault() {
     assert!(!bad.status.success());
     assert!(stderr(&bad).contains("KIND@BATCH"), "{}", stderr(&bad));
 }
+
+/// Reads a testdata file, gunzipping and hex-decoding as the name says.
+fn testdata_bytes(rel: &str) -> Vec<u8> {
+    let mut raw = Vec::new();
+    let file = std::fs::File::open(testdata(rel)).unwrap();
+    if rel.ends_with(".gz") {
+        flate2::read::GzDecoder::new(file).read_to_end(&mut raw).unwrap();
+    } else {
+        std::io::BufReader::new(file).read_to_end(&mut raw).unwrap();
+    }
+    if rel.contains(".hex") {
+        let text = String::from_utf8(raw).unwrap();
+        raw = alloy_primitives::hex::decode(text.trim()).unwrap();
+    }
+    raw
+}
+
+/// Every batch in `channel` (zlib), as `(blocks, txs)`: decompressed here with flate2's
+/// streaming reader (keeping what an unterminated stream yields, as op-node does), then decoded
+/// with kona's batch decoder for OP Mainnet's chain id, block time and L2 genesis time.
+fn kona_span_batches(channel: &[u8]) -> Vec<(usize, usize)> {
+    let rollup = kona_genesis::RollupConfig {
+        l2_chain_id: 10.into(),
+        block_time: 2,
+        genesis: kona_genesis::ChainGenesis { l2_time: 1_686_068_903, ..Default::default() },
+        ..Default::default()
+    };
+    let mut decompressed = Vec::new();
+    let mut reader = flate2::read::ZlibDecoder::new(channel);
+    let mut chunk = [0u8; 4096];
+    loop {
+        match reader.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => decompressed.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let mut rest = decompressed.as_slice();
+    let mut found = Vec::new();
+    while let Ok(item) = <alloy_primitives::Bytes as alloy_rlp::Decodable>::decode(&mut rest) {
+        let batch = kona_protocol::Batch::decode(&mut item.as_ref(), &rollup).unwrap();
+        let kona_protocol::Batch::Span(span) = batch else { panic!("a span batch") };
+        let txs: Vec<_> = span.batches.iter().flat_map(|b| b.transactions.iter()).collect();
+        // every transaction is a real signed one of chain 10
+        for raw in &txs {
+            let tx = <op_alloy_consensus::OpTxEnvelope as alloy_eips::eip2718::Decodable2718>::decode_2718(&mut raw.as_ref()).unwrap();
+            if !tx.is_deposit() {
+                assert!(
+                    alloy_consensus::transaction::SignerRecoverable::recover_signer(&tx).is_ok()
+                );
+            }
+        }
+        found.push((span.batches.len(), txs.len()));
+    }
+    found
+}
+
+#[test]
+fn decode_reads_op_mainnet_batcher_data() {
+    // the batcher transaction: one frame of one zlib channel that is not terminated
+    let out = lockstep(&["decode", testdata("op-mainnet/batcher-tx.bin").to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["input"], "transaction");
+    let tx = &report["transaction"];
+    assert_eq!(tx["chainId"], 1);
+    assert_eq!(tx["to"], "0xff00000000000000000000000000000000000010", "OP Mainnet's inbox");
+    // OP Mainnet's batcher
+    assert_eq!(tx["from"], "0x6887246668a3b87f54deb3b94ba47a6f63f32985");
+    let frames = report["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0]["channelId"], "0xac329933f5efdcc35ccd284232a376d3");
+    assert_eq!(frames[0]["number"], 0);
+    assert_eq!(frames[0]["isLast"], true);
+    let channel = &report["channels"][0];
+    assert_eq!(channel["compression"], "zlib");
+    assert_eq!(channel["streamTerminated"], false);
+    assert_eq!(channel["complete"], true);
+    let batches = channel["batches"].as_array().unwrap();
+    assert_eq!(batches.len(), 1, "one span batch");
+    // kona's own reader, from the frame's bytes, finds the same span batch
+    let raw = testdata_bytes("op-mainnet/batcher-tx.bin");
+    let tx = <alloy_consensus::TxEnvelope as alloy_eips::eip2718::Decodable2718>::decode_2718(
+        &mut raw.as_slice(),
+    )
+    .unwrap();
+    let frame_data = kona_protocol::Frame::parse_frames(alloy_consensus::Transaction::input(&tx))
+        .unwrap()[0]
+        .data
+        .clone();
+    let expected = kona_span_batches(&frame_data);
+    assert_eq!(expected.len(), 1);
+    assert_eq!(batches[0]["type"], "span");
+    assert_eq!(batches[0]["blockCount"], expected[0].0);
+    assert_eq!(batches[0]["transactions"], expected[0].1);
+    let (first, last) = (
+        batches[0]["firstL1Origin"].as_u64().unwrap(),
+        batches[0]["lastL1Origin"].as_u64().unwrap(),
+    );
+    assert!(first <= last && last - first < expected[0].0 as u64);
+
+    // the channel file (hex, gzipped), with absolute timestamps from a rollup config
+    let dir = tempfile::tempdir().unwrap();
+    let rollup = dir.path().join("rollup.json");
+    std::fs::write(&rollup, r#"{"genesis":{"l1":{"hash":"0x438335a20d98863a4c0c97999eb2481921ccd28553eac6f913af7c12aec04108","number":17422590},"l2":{"hash":"0xdbf6a80fef073de06add9b0d14026d6e5a86c85f6d102c36d3d8e9cf89c2afd3","number":105235063},"l2_time":1686068903,"system_config":{"batcherAddr":"0x6887246668a3b87f54deb3b94ba47a6f63f32985","overhead":"0x00000000000000000000000000000000000000000000000000000000000000bc","scalar":"0x00000000000000000000000000000000000000000000000000000000000a6fe0","gasLimit":30000000}},"block_time":2,"max_sequencer_drift":600,"seq_window_size":3600,"channel_timeout":300,"l1_chain_id":1,"l2_chain_id":10,"batch_inbox_address":"0xff00000000000000000000000000000000000010","deposit_contract_address":"0xbeb5fc579115071764c7423a4f12edde41f106ed","l1_system_config_address":"0x229047fed2591dbec1ef1118d64f7af3db9eb290","protocol_versions_address":"0x8062abc286f5e7d9428a0ccb9abd71e50d93b935"}"#).unwrap();
+    let out = lockstep(&[
+        "decode",
+        testdata("op-mainnet/span-batch-channel.hex.gz").to_str().unwrap(),
+        "--rollup-config",
+        rollup.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["input"], "channel");
+    let channel = &report["channels"][0];
+    assert_eq!(channel["compression"], "zlib");
+    let batches = channel["batches"].as_array().unwrap();
+    let expected = kona_span_batches(&testdata_bytes("op-mainnet/span-batch-channel.hex.gz"));
+    assert_eq!(batches.len(), expected.len());
+    assert_eq!(batches.len(), 1, "one span batch");
+    let span = &batches[0];
+    assert_eq!(span["blockCount"], expected[0].0);
+    assert_eq!(span["transactions"], expected[0].1);
+    let first = span["firstTimestamp"].as_u64().unwrap();
+    assert_eq!(first, 1_686_068_903 + span["relTimestamp"].as_u64().unwrap());
+    assert_eq!(span["lastTimestamp"].as_u64().unwrap(), first + 2 * (expected[0].0 as u64 - 1));
+
+    // malformed input: a clear error, no panic
+    let junk = dir.path().join("junk.bin");
+    std::fs::write(&junk, [0u8, 1, 2, 3]).unwrap();
+    let out = lockstep(&["decode", "--kind", "calldata", junk.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("frames"), "{}", stderr(&out));
+    let out = lockstep(&["decode", "--kind", "blob", junk.to_str().unwrap()]);
+    assert!(stderr(&out).contains("131072"), "{}", stderr(&out));
+}

@@ -34,6 +34,27 @@ pub enum DeriveError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A blob is not 131,072 bytes.
+    #[error("a blob is 131072 bytes, not {0}")]
+    BlobSize(usize),
+    /// Unknown blob encoding version.
+    #[error("blob encoding version {0} is unknown")]
+    BlobVersion(u8),
+    /// A blob's length field is over the maximum.
+    #[error("blob data length {0} is over the maximum")]
+    BlobLength(usize),
+    /// A blob field element's high bits are set.
+    #[error("blob field element {0} has its high bits set")]
+    BlobFieldElement(usize),
+    /// A blob has non-zero bytes after its data.
+    #[error("non-zero bytes after the blob's data")]
+    BlobTrailing,
+    /// Too much data for one blob.
+    #[error("{0} bytes do not fit in one blob")]
+    BlobTooLarge(usize),
+    /// Input given to decode is malformed.
+    #[error("{0}")]
+    BadInput(String),
     /// The database failed.
     #[error("database: {0}")]
     Database(String),

@@ -13,6 +13,8 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod blob;
+pub mod decode;
 mod error;
 mod l1;
 mod l2;

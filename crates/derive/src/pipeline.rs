@@ -21,7 +21,7 @@ pub const MAX_IDLE_STEPS: u64 = 10_000;
 
 /// Failed origin advances in a row, at the L1 window's limit, before the pipeline counts as
 /// having derived everything the limit makes safe.
-pub const EXHAUSTED_AFTER: u32 = 3;
+pub(crate) const EXHAUSTED_AFTER: u32 = 3;
 
 /// What [`ChainDeriver::next`] found.
 #[derive(Debug)]

@@ -220,7 +220,7 @@ impl Node {
     fn prepare<S: L1Source>(&mut self, source: &S) -> Result<bool, NodeError> {
         let tx = self.env.tx()?;
         let cursor = last_l1(&tx)?;
-        let limit = cursor.as_ref().map_or(self.first_l1(), |(n, _)| *n);
+        let limit = cursor.as_ref().map_or_else(|| self.first_l1(), |(n, _)| *n);
         let from = self
             .chains
             .iter()
@@ -279,7 +279,7 @@ impl Node {
             return self.unwind_reorg(source).map(Some);
         }
         let cursor = self.l1_cursor()?;
-        let number = cursor.map_or(self.first_l1(), |(n, _)| n + 1);
+        let number = cursor.map_or_else(|| self.first_l1(), |(n, _)| n + 1);
         let Some(block) = source.block(number)? else { return Ok(None) };
         if let Some((_, hash)) = cursor {
             if block.header.parent_hash != hash {
