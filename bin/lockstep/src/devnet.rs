@@ -10,6 +10,14 @@ use lockstep_sequencer::{batcher::Compression, Fault};
 use std::{collections::BTreeMap, path::PathBuf, time::Instant};
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+enum DataAvailability {
+    /// Frames in transaction calldata.
+    Calldata,
+    /// Frames in EIP-4844 blobs (one frame per blob, with KZG commitments and proofs).
+    Blobs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum CompressionArg {
     Zlib,
     Brotli,
@@ -44,6 +52,9 @@ pub(crate) struct DevnetArgs {
     /// Seed of the traffic generator.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Where the batcher puts the frames on L1.
+    #[arg(long, value_enum, default_value_t = DataAvailability::Calldata)]
+    da: DataAvailability,
     /// Run on this Ethereum JSON-RPC L1 (such as anvil started with `--no-mining --timestamp`
     /// one L1 block before the L2 genesis and the test mnemonic's accounts) instead of the
     /// embedded L1.
@@ -95,6 +106,7 @@ pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<()> {
         },
         faults: args.faults.clone(),
         seed: args.seed,
+        blobs: matches!(args.da, DataAvailability::Blobs),
     };
     match &args.l1_rpc {
         Some(url) => {

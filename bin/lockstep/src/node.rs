@@ -17,8 +17,9 @@ pub(crate) struct NodeArgs {
     /// The L1's Ethereum JSON-RPC endpoint.
     #[arg(long = "l1.rpc", env = "LOCKSTEP_L1_RPC", value_name = "URL")]
     l1_rpc: String,
-    /// The L1 beacon API, for blob batcher data. Not used yet: a blob batch stops sync with a
-    /// clear error.
+    /// The L1 beacon API, for blob batcher data (`/eth/v1/beacon/blobs/{block}`). Default: the
+    /// --l1.rpc URL, which is where anvil serves it. Every blob is checked against its
+    /// versioned hash (KZG commitment) before use.
     #[arg(long = "l1.beacon", env = "LOCKSTEP_L1_BEACON", value_name = "URL")]
     l1_beacon: Option<String>,
     /// The database directory, shared by every chain.
@@ -39,14 +40,14 @@ pub(crate) struct NodeArgs {
 pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     let set = SuperchainSet::load(&args.superchain)
         .wrap_err_with(|| format!("loading {}", args.superchain.display()))?;
-    if args.l1_beacon.is_some() {
-        tracing::warn!("--l1.beacon is accepted but blob retrieval is not implemented yet");
-    }
     let specs = set.chains.into_iter().map(|(_, spec)| spec).collect();
     let mut node = Node::open(&args.datadir, specs)
         .wrap_err_with(|| format!("opening the node in {}", args.datadir.display()))?;
-    let l1 = JsonRpcL1::connect(&args.l1_rpc)
+    let mut l1 = JsonRpcL1::connect(&args.l1_rpc)
         .wrap_err_with(|| format!("connecting to the L1 at {}", args.l1_rpc))?;
+    if let Some(beacon) = &args.l1_beacon {
+        l1 = l1.with_beacon(beacon);
+    }
     let l1 = Retrying::new(l1, Backoff::default());
     tracing::info!(
         datadir = %args.datadir.display(),

@@ -21,9 +21,14 @@ pub enum DeriveError {
         /// The block number.
         number: u64,
     },
-    /// An L1 block carries blob batches, which this node cannot fetch yet.
-    #[error("L1 block {0} carries blob batcher data; blob retrieval is not supported yet")]
-    BlobsUnsupported(u64),
+    /// A batcher transaction's blob was not fetched with its block.
+    #[error("L1 block {block}: blob {hash} of a batcher transaction was not fetched")]
+    BlobMissing {
+        /// The L1 block.
+        block: u64,
+        /// The blob's versioned hash.
+        hash: B256,
+    },
     /// A stored L2 block could not be read back as an OP block.
     #[error("chain {chain}: L2 block {number} is malformed: {reason}")]
     BadL2Block {

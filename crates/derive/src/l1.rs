@@ -17,6 +17,8 @@ use std::{
 struct Window {
     blocks: BTreeMap<u64, Arc<L1Block>>,
     by_hash: HashMap<B256, u64>,
+    /// Blobs of batcher transactions, by versioned hash, with their block number.
+    blobs: HashMap<B256, (u64, Arc<Blob>)>,
     /// The last block the pipelines may see.
     limit: u64,
 }
@@ -50,10 +52,15 @@ impl L1Window {
         self.inner.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Adds (or replaces) a block.
-    pub fn insert(&self, block: L1Block) {
+    /// Adds (or replaces) a block, with the blobs of its batcher transactions (already
+    /// checked against their versioned hashes).
+    pub fn insert(&self, block: L1Block, blobs: Vec<(B256, Box<Blob>)>) {
         let mut window = self.write();
         let number = block.header.number;
+        window.blobs.retain(|_, (n, _)| *n != number);
+        for (hash, blob) in blobs {
+            window.blobs.insert(hash, (number, Arc::from(blob)));
+        }
         if let Some(old) = window.blocks.insert(number, Arc::new(block)) {
             window.by_hash.remove(&old.hash);
         }
@@ -84,6 +91,7 @@ impl L1Window {
         for block in dropped.values() {
             window.by_hash.remove(&block.hash);
         }
+        window.blobs.retain(|_, (n, _)| *n >= number);
     }
 
     /// Forgets the blocks above `number` (after an L1 reorg).
@@ -93,6 +101,7 @@ impl L1Window {
         for block in dropped.values() {
             window.by_hash.remove(&block.hash);
         }
+        window.blobs.retain(|_, (n, _)| *n <= number);
         window.limit = window.limit.min(number);
     }
 
@@ -159,8 +168,8 @@ impl ChainProvider for L1Window {
     }
 }
 
-/// Blob data is not fetched yet: a batcher transaction that carries blobs stops derivation with
-/// a clear error rather than being silently skipped.
+/// The blobs the driver fetched with each block (from the L1's beacon side, each checked
+/// against its versioned hash).
 #[async_trait]
 impl BlobProvider for L1Window {
     type Error = DeriveError;
@@ -170,10 +179,17 @@ impl BlobProvider for L1Window {
         block_ref: &BlockInfo,
         blob_hashes: &[IndexedBlobHash],
     ) -> Result<Vec<Box<Blob>>, DeriveError> {
-        if blob_hashes.is_empty() {
-            return Ok(Vec::new());
-        }
-        Err(DeriveError::BlobsUnsupported(block_ref.number))
+        let window = self.read();
+        blob_hashes
+            .iter()
+            .map(|h| {
+                window
+                    .blobs
+                    .get(&h.hash)
+                    .map(|(_, blob)| Box::new(**blob))
+                    .ok_or(DeriveError::BlobMissing { block: block_ref.number, hash: h.hash })
+            })
+            .collect()
     }
 }
 

@@ -4,8 +4,8 @@
 //! back without any outside program.
 
 use alloy_consensus::{
-    proofs::ordered_trie_root_with_encoder, transaction::SignerRecoverable, Header, TxEnvelope,
-    TxReceipt, EMPTY_OMMER_ROOT_HASH,
+    proofs::ordered_trie_root_with_encoder, transaction::SignerRecoverable, Header,
+    TxEip4844Variant, TxEnvelope, TxReceipt, EMPTY_OMMER_ROOT_HASH,
 };
 use alloy_eips::{eip1559::BaseFeeParams, eip2718::Decodable2718, eip2718::Encodable2718, eip4844};
 use alloy_evm::{
@@ -32,6 +32,8 @@ use std::collections::HashMap;
 pub const L1_BLOCK_TIME: u64 = 12;
 /// The L1 gas limit.
 pub const L1_GAS_LIMIT: u64 = 30_000_000;
+/// The most blobs one L1 block carries (Cancun).
+pub const MAX_BLOBS_PER_BLOCK: usize = 6;
 
 /// Every Ethereum fork up to Cancun from genesis; Prague never.
 #[derive(Debug, Clone, Copy, Default)]
@@ -63,6 +65,9 @@ pub struct EmbeddedL1 {
     blocks: Vec<L1Block>,
     by_hash: HashMap<B256, u64>,
     pending: Vec<TxEnvelope>,
+    /// Blobs from the sidecars of blob transactions, by versioned hash (an L1 node's beacon
+    /// side keeps them; here they live beside the chain).
+    blobs: HashMap<B256, Box<eip4844::Blob>>,
 }
 
 impl EmbeddedL1 {
@@ -104,6 +109,7 @@ impl EmbeddedL1 {
             blocks: vec![genesis],
             by_hash: HashMap::from([(hash, 0)]),
             pending: vec![],
+            blobs: HashMap::new(),
         }
     }
 
@@ -140,6 +146,17 @@ impl L1Source for EmbeddedL1 {
     fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
         Ok(usize::try_from(number).ok().and_then(|n| self.blocks.get(n)).cloned())
     }
+
+    fn blobs(&self, block: &L1Block, hashes: &[B256]) -> Result<Vec<Box<eip4844::Blob>>, L1Error> {
+        hashes
+            .iter()
+            .map(|h| {
+                self.blobs.get(h).cloned().ok_or_else(|| {
+                    L1Error::BadResponse(format!("no blob {h} in L1 block {}", block.header.number))
+                })
+            })
+            .collect()
+    }
 }
 
 impl L1Node for EmbeddedL1 {
@@ -147,12 +164,41 @@ impl L1Node for EmbeddedL1 {
         Ok(self.latest().clone())
     }
 
-    /// Queues a signed transaction (EIP-2718 bytes) for the next block.
+    /// Queues a signed transaction (EIP-2718 bytes) for the next block. A blob transaction
+    /// comes in its network form, with its sidecar: the sidecar is checked against the
+    /// versioned hashes (KZG proofs), its blobs are kept, and the block holds the transaction
+    /// without it.
     fn send_raw_transaction(&mut self, raw: &[u8]) -> Result<B256, L1Error> {
-        let tx =
+        let mut tx =
             TxEnvelope::decode_2718_exact(raw).map_err(|e| L1Error::Rejected(e.to_string()))?;
         tx.recover_signer().map_err(|e| L1Error::Rejected(e.to_string()))?;
         let hash = *tx.tx_hash();
+        if let TxEnvelope::Eip4844(signed) = &tx {
+            let (variant, signature, hash) = signed.clone().into_parts();
+            match variant {
+                TxEip4844Variant::TxEip4844WithSidecar(with) => {
+                    let sidecar = with.sidecar.as_eip4844().ok_or_else(|| {
+                        L1Error::Rejected("only EIP-4844 sidecars are supported".into())
+                    })?;
+                    let settings = eip4844::env_settings::EnvKzgSettings::Default;
+                    sidecar
+                        .validate(&with.tx.blob_versioned_hashes, settings.get())
+                        .map_err(|e| L1Error::Rejected(format!("blob sidecar: {e}")))?;
+                    for (blob, versioned) in sidecar.blobs.iter().zip(sidecar.versioned_hashes()) {
+                        self.blobs.insert(versioned, Box::new(*blob));
+                    }
+                    let bare = TxEip4844Variant::TxEip4844(with.tx);
+                    tx = TxEnvelope::Eip4844(alloy_consensus::Signed::new_unchecked(
+                        bare, signature, hash,
+                    ));
+                }
+                TxEip4844Variant::TxEip4844(_) => {
+                    return Err(L1Error::Rejected(
+                        "a blob transaction must come with its sidecar".into(),
+                    ))
+                }
+            }
+        }
         self.pending.push(tx);
         Ok(hash)
     }
@@ -217,10 +263,21 @@ impl L1Node for EmbeddedL1 {
                 .apply_pre_execution_changes()
                 .map_err(|e| L1Error::Execution(e.to_string()))?;
             let mut included = Vec::new();
+            let mut blobs_in_block = 0;
             for tx in pending {
+                // at most six blobs a block (Cancun); the rest wait for the next one
+                let blobs = alloy_consensus::Transaction::blob_versioned_hashes(&tx)
+                    .map_or(0, <[B256]>::len);
+                if blobs_in_block + blobs > MAX_BLOBS_PER_BLOCK {
+                    self.pending.push(tx);
+                    continue;
+                }
                 let Ok(recovered) = tx.clone().try_into_recovered() else { continue };
                 match executor.execute_transaction(&recovered) {
-                    Ok(_) => included.push(tx),
+                    Ok(_) => {
+                        blobs_in_block += blobs;
+                        included.push(tx);
+                    }
                     Err(BlockExecutionError::Validation(BlockValidationError::InvalidTx {
                         ..
                     })) => {}

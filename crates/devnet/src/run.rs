@@ -71,6 +71,9 @@ pub struct DevnetOptions {
     pub faults: Vec<Fault>,
     /// Seed of the traffic generator.
     pub seed: u64,
+    /// Post batches in blobs (one frame per blob, every chain's blobs in one transaction per
+    /// chain) instead of calldata.
+    pub blobs: bool,
 }
 
 impl Default for DevnetOptions {
@@ -81,6 +84,7 @@ impl Default for DevnetOptions {
             compression: Compression::Brotli,
             faults: vec![],
             seed: 1,
+            blobs: false,
         }
     }
 }
@@ -255,6 +259,69 @@ impl<L: L1Node> Devnet<L> {
             data,
             3_000_000,
         )?;
+        self.l1.send_raw_transaction(&raw)?;
+        Ok(())
+    }
+
+    /// Posts a channel to `chain`'s inbox in blobs: one frame per blob, in one blob
+    /// transaction from the chain's batcher, with its sidecar.
+    fn post_blobs(
+        &mut self,
+        chain: u64,
+        id: kona_protocol::ChannelId,
+        channel: &[u8],
+    ) -> Result<(), DevnetRunError> {
+        use alloy_consensus::{
+            SignableTransaction, TxEip4844, TxEip4844Variant, TxEip4844WithSidecar,
+        };
+        use alloy_eips::{
+            eip4844::{env_settings::EnvKzgSettings, BlobTransactionSidecar},
+            eip7594::BlobTransactionSidecarVariant,
+        };
+        // the version byte and a frame's 23 bytes of header must fit beside the data
+        let max_frame = lockstep_derive::blob::MAX_BLOB_DATA - 1 - 23;
+        let mut blobs = Vec::new();
+        for frame in batcher::frames(id, channel, max_frame)? {
+            let data = batcher::calldata(&[frame]);
+            let blob = lockstep_derive::blob::encode_blob(&data)
+                .map_err(|e| DevnetRunError::Options(e.to_string()))?;
+            blobs.push(*blob);
+        }
+        if blobs.len() > crate::l1::MAX_BLOBS_PER_BLOCK {
+            return Err(DevnetRunError::Options(format!(
+                "a batch of {} blobs does not fit in one L1 block: lower --txs-per-block",
+                blobs.len()
+            )));
+        }
+        let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
+            blobs,
+            EnvKzgSettings::Default.get(),
+        )
+        .map_err(|e| DevnetRunError::Options(format!("KZG: {e}")))?;
+        let key = self.config.batcher_key(chain);
+        let nonce = self.next_nonce(self.l1.chain_id(), key.address());
+        let tx = TxEip4844 {
+            chain_id: self.l1.chain_id(),
+            nonce,
+            gas_limit: 100_000,
+            max_fee_per_gas: 50_000_000_000,
+            max_priority_fee_per_gas: 1,
+            to: self.config.batch_inbox(chain),
+            value: U256::ZERO,
+            access_list: Default::default(),
+            blob_versioned_hashes: sidecar.versioned_hashes().collect(),
+            max_fee_per_blob_gas: 1_000_000_000,
+            input: Bytes::new(),
+        };
+        let signature = key
+            .sign_hash_sync(&tx.signature_hash())
+            .map_err(|e| DevnetRunError::Signing(e.to_string()))?;
+        let with = TxEip4844WithSidecar::from_tx_and_sidecar(
+            tx,
+            BlobTransactionSidecarVariant::Eip4844(sidecar),
+        );
+        let signed = TxEip4844Variant::TxEip4844WithSidecar(with).into_signed(signature);
+        let raw = alloy_consensus::TxEnvelope::Eip4844(signed).encoded_2718();
         self.l1.send_raw_transaction(&raw)?;
         Ok(())
     }
@@ -487,20 +554,15 @@ impl<L: L1Node> Devnet<L> {
             let span = batcher::span_batch(&spec.rollup, &batched)?;
             let rlp = batcher::channel_rlp(&[Batch::Span(span)])?;
             let data = batcher::compress(&rlp, self.options.compression)?;
-            let frames = batcher::frames(batcher::channel_id(chain, index), &data, 120_000)?;
-            let batcher_key = self.config.batcher_key(chain);
-            for frame in frames {
-                let nonce = self.next_nonce(self.l1.chain_id(), batcher_key.address());
-                let raw = sign_eip1559(
-                    &batcher_key,
-                    self.l1.chain_id(),
-                    nonce,
-                    TxKind::Call(self.config.batch_inbox(chain)),
-                    U256::ZERO,
-                    batcher::calldata(&[frame]).to_vec(),
-                    3_000_000,
-                )?;
-                self.l1.send_raw_transaction(&raw)?;
+            let id = batcher::channel_id(chain, index);
+            if self.options.blobs {
+                self.post_blobs(chain, id, &data)?;
+            } else {
+                let batcher_key = self.config.batcher_key(chain);
+                for frame in batcher::frames(id, &data, 120_000)? {
+                    let data = batcher::calldata(&[frame]).to_vec();
+                    self.post_inbox(chain, &batcher_key, data)?;
+                }
             }
             let last = &blocks.last().map(|r| &r[position]);
             let sequencer = self.lock()?;

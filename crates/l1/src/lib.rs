@@ -18,6 +18,7 @@ pub use retry::{Backoff, Retrying};
 pub use rpc::JsonRpcL1;
 
 use alloy_consensus::{Header, ReceiptEnvelope, TxEnvelope};
+pub use alloy_eips::eip4844::Blob;
 use alloy_primitives::B256;
 
 /// An L1 block with its transactions and receipts.
@@ -65,6 +66,30 @@ pub trait L1Source {
     fn head_number(&self) -> Result<u64, L1Error>;
     /// Block `number` with its transactions and receipts, if it exists.
     fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error>;
+    /// The blobs with versioned hashes `hashes` carried by `block`, in that order, each checked
+    /// against its hash ([`verify_blob`]).
+    fn blobs(&self, block: &L1Block, hashes: &[B256]) -> Result<Vec<Box<Blob>>, L1Error>;
+}
+
+/// The versioned hash of `blob`: its KZG commitment, computed here, hashed.
+pub fn blob_versioned_hash(blob: &Blob) -> Result<B256, L1Error> {
+    let settings = alloy_eips::eip4844::env_settings::EnvKzgSettings::Default.get();
+    let commitment = settings
+        .blob_to_kzg_commitment(&c_kzg::Blob::new(blob.0))
+        .map_err(|e| L1Error::BadResponse(format!("blob: {e}")))?;
+    Ok(alloy_eips::eip4844::kzg_to_versioned_hash(commitment.as_slice()))
+}
+
+/// Checks that `blob` is the blob with versioned hash `hash`: its KZG commitment, computed
+/// here, must hash to it.
+pub fn verify_blob(hash: &B256, blob: &Blob) -> Result<(), L1Error> {
+    let computed = blob_versioned_hash(blob)?;
+    if computed != *hash {
+        return Err(L1Error::BadResponse(format!(
+            "a blob said to be {hash} has versioned hash {computed}"
+        )));
+    }
+    Ok(())
 }
 
 impl<S: L1Source + ?Sized> L1Source for &S {
@@ -76,6 +101,9 @@ impl<S: L1Source + ?Sized> L1Source for &S {
     }
     fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
         (**self).block(number)
+    }
+    fn blobs(&self, block: &L1Block, hashes: &[B256]) -> Result<Vec<Box<Blob>>, L1Error> {
+        (**self).blobs(block, hashes)
     }
 }
 
@@ -151,5 +179,32 @@ pub mod test_utils {
             std::thread::sleep(Duration::from_millis(50));
         }
         anvil
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_eips::eip4844::{env_settings::EnvKzgSettings, BlobTransactionSidecar};
+
+    #[test]
+    fn a_blob_is_checked_against_the_versioned_hash_of_its_commitment() {
+        let mut blob = Blob::ZERO;
+        for (i, byte) in blob.iter_mut().enumerate() {
+            if i % 32 != 0 {
+                *byte = (i * 31) as u8;
+            }
+        }
+        let sidecar = BlobTransactionSidecar::try_from_blobs_with_settings(
+            vec![blob],
+            EnvKzgSettings::Default.get(),
+        )
+        .unwrap();
+        let hash = sidecar.versioned_hashes().next().unwrap();
+        assert_eq!(blob_versioned_hash(&blob).unwrap(), hash);
+        verify_blob(&hash, &blob).unwrap();
+        let mut other = blob;
+        other[1] ^= 1;
+        assert!(verify_blob(&hash, &other).is_err());
     }
 }

@@ -1,6 +1,7 @@
 //! Retries with exponential backoff around any [`L1Source`].
 
 use crate::{L1Block, L1Error, L1Source};
+use alloy_primitives::B256;
 use std::time::Duration;
 
 /// How long to wait between attempts, and when to give up.
@@ -71,6 +72,14 @@ impl<S: L1Source> L1Source for Retrying<S> {
     fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
         self.retry("reading an L1 block", || self.inner.block(number))
     }
+
+    fn blobs(
+        &self,
+        block: &L1Block,
+        hashes: &[B256],
+    ) -> Result<Vec<Box<alloy_eips::eip4844::Blob>>, L1Error> {
+        self.retry("reading blobs", || self.inner.blobs(block, hashes))
+    }
 }
 
 #[cfg(test)]
@@ -102,6 +111,13 @@ mod tests {
         }
         fn block(&self, _: u64) -> Result<Option<L1Block>, L1Error> {
             Ok(None)
+        }
+        fn blobs(
+            &self,
+            _: &L1Block,
+            _: &[B256],
+        ) -> Result<Vec<Box<alloy_eips::eip4844::Blob>>, L1Error> {
+            Ok(Vec::new())
         }
     }
 

@@ -1,5 +1,6 @@
 use crate::{L1Block, L1Error, L1Node, L1Source};
 use alloy_consensus::{ReceiptEnvelope, TxEnvelope};
+use alloy_eips::eip4844::Blob;
 use alloy_primitives::B256;
 use alloy_provider::{ext::AnvilApi, Provider, RootProvider};
 use alloy_rpc_types_eth::BlockNumberOrTag;
@@ -11,6 +12,8 @@ pub struct JsonRpcL1 {
     provider: RootProvider,
     runtime: tokio::runtime::Runtime,
     chain_id: u64,
+    beacon: String,
+    http: reqwest::Client,
 }
 
 fn unreachable(err: impl std::fmt::Display) -> L1Error {
@@ -20,6 +23,7 @@ fn unreachable(err: impl std::fmt::Display) -> L1Error {
 impl JsonRpcL1 {
     /// Connects to the node at `url` (for example `http://127.0.0.1:8545`).
     pub fn connect(url: &str) -> Result<Self, L1Error> {
+        let beacon = url.trim_end_matches('/').to_string();
         let url = url.parse().map_err(|e| L1Error::BadResponse(format!("URL {url}: {e}")))?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -27,7 +31,46 @@ impl JsonRpcL1 {
             .map_err(unreachable)?;
         let provider = RootProvider::new_http(url);
         let chain_id = runtime.block_on(provider.get_chain_id()).map_err(unreachable)?;
-        Ok(Self { provider, runtime, chain_id })
+        Ok(Self { provider, runtime, chain_id, beacon, http: reqwest::Client::new() })
+    }
+
+    /// Reads blobs from the beacon API at `url` (`/eth/v1/beacon/blobs/{block}`) instead of the
+    /// JSON-RPC URL, which is where anvil serves it.
+    pub fn with_beacon(mut self, url: &str) -> Self {
+        self.beacon = url.trim_end_matches('/').to_string();
+        self
+    }
+
+    /// Every blob the beacon API holds for `block_id`, as it answers. (Asking for all and
+    /// keeping the wanted ones here works the same with every server, whatever it makes of a
+    /// `versioned_hashes` filter.)
+    fn beacon_blobs(&self, block_id: &str) -> Result<Vec<Vec<u8>>, L1Error> {
+        let url = format!("{}/eth/v1/beacon/blobs/{block_id}", self.beacon);
+        let body = self.runtime.block_on(async {
+            let response = self.http.get(&url).send().await.map_err(unreachable)?;
+            let status = response.status();
+            let body = response.bytes().await.map_err(unreachable)?;
+            if !status.is_success() {
+                return Err(L1Error::BadResponse(format!(
+                    "GET {url}: {status}: {}",
+                    String::from_utf8_lossy(&body)
+                )));
+            }
+            Ok(body)
+        })?;
+        let json: serde_json::Value = serde_json::from_slice(&body)
+            .map_err(|e| L1Error::BadResponse(format!("GET {url}: {e}")))?;
+        let data = json["data"]
+            .as_array()
+            .ok_or_else(|| L1Error::BadResponse(format!("GET {url}: no data array")))?;
+        data.iter()
+            .map(|blob| {
+                // entries are hex strings, or objects with a `blob` field (sidecars)
+                let text = blob.as_str().or_else(|| blob["blob"].as_str()).unwrap_or_default();
+                alloy_primitives::hex::decode(text)
+                    .map_err(|e| L1Error::BadResponse(format!("GET {url}: blob hex: {e}")))
+            })
+            .collect()
     }
 
     fn fetch(&self, tag: BlockNumberOrTag) -> Result<Option<L1Block>, L1Error> {
@@ -95,6 +138,33 @@ impl L1Source for JsonRpcL1 {
 
     fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
         self.fetch(BlockNumberOrTag::Number(number))
+    }
+
+    fn blobs(&self, block: &L1Block, hashes: &[B256]) -> Result<Vec<Box<Blob>>, L1Error> {
+        if hashes.is_empty() {
+            return Ok(Vec::new());
+        }
+        let raw = self.beacon_blobs(&block.header.number.to_string())?;
+        let mut found = std::collections::HashMap::new();
+        for bytes in raw {
+            let blob = Blob::try_from(bytes.as_slice())
+                .map_err(|_| L1Error::BadResponse(format!("a blob of {} bytes", bytes.len())))?;
+            let hash = crate::blob_versioned_hash(&blob)?;
+            if hashes.contains(&hash) {
+                found.insert(hash, Box::new(blob));
+            }
+        }
+        hashes
+            .iter()
+            .map(|h| {
+                found.get(h).cloned().ok_or_else(|| {
+                    L1Error::BadResponse(format!(
+                        "the beacon API has no blob {h} for L1 block {}",
+                        block.header.number
+                    ))
+                })
+            })
+            .collect()
     }
 }
 

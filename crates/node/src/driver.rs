@@ -214,6 +214,28 @@ impl Node {
         })
     }
 
+    /// The blobs of `block`'s transactions to any chain's batch inbox (whoever sent them:
+    /// the pipeline checks the sender).
+    fn batcher_blobs<S: L1Source>(
+        &self,
+        source: &S,
+        block: &L1Block,
+    ) -> Result<Vec<(B256, Box<lockstep_l1::Blob>)>, NodeError> {
+        let hashes: Vec<B256> = block
+            .transactions
+            .iter()
+            .filter(|tx| {
+                let to = alloy_consensus::Transaction::to(*tx);
+                self.chains.iter().any(|c| to == Some(c.rollup.batch_inbox_address))
+            })
+            .filter_map(|tx| alloy_consensus::Transaction::blob_versioned_hashes(tx))
+            .flatten()
+            .copied()
+            .collect();
+        let blobs = source.blobs(block, &hashes)?;
+        Ok(hashes.into_iter().zip(blobs).collect())
+    }
+
     /// Fills the L1 window from each chain's reset origin to the cursor and rebuilds the
     /// pipelines. Returns `false` when the L1 no longer holds the committed blocks (a reorg
     /// while the node was down): the caller unwinds first.
@@ -229,7 +251,9 @@ impl Node {
             .unwrap_or_default();
         for number in from..=limit {
             if self.l1.get(number).is_none() {
-                self.l1.insert(Self::fetch(source, number)?);
+                let block = Self::fetch(source, number)?;
+                let blobs = self.batcher_blobs(source, &block)?;
+                self.l1.insert(block, blobs);
             }
             let held = self.l1.get(number).map(|b| b.hash);
             if let Some(record) = tx.get::<L1Blocks>(&number)? {
@@ -286,7 +310,8 @@ impl Node {
                 return self.unwind_reorg(source).map(Some);
             }
         }
-        match self.process(block) {
+        let blobs = self.batcher_blobs(source, &block)?;
+        match self.process(block, blobs) {
             Ok(outcome) => Ok(Some(outcome)),
             Err(err) => {
                 // the write transaction was dropped: forget what the windows saw of it
@@ -306,12 +331,16 @@ impl Node {
         Ok(outcomes)
     }
 
-    fn process(&mut self, block: L1Block) -> Result<StepOutcome, NodeError> {
+    fn process(
+        &mut self,
+        block: L1Block,
+        blobs: Vec<(B256, Box<lockstep_l1::Blob>)>,
+    ) -> Result<StepOutcome, NodeError> {
         let number = block.header.number;
         let l1_hash = block.hash;
         let parent_hash = block.header.parent_hash;
         let l1_timestamp = block.header.timestamp;
-        self.l1.insert(block);
+        self.l1.insert(block, blobs);
         self.l1.set_limit(number);
         let tx = self.env.tx_mut()?;
         let previous = last_l1(&tx)?;

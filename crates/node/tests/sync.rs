@@ -240,3 +240,66 @@ fn malformed_batcher_data_is_dropped_and_sync_goes_on() {
     let records: Vec<_> = (0..node.batches().unwrap()).map(|i| node.batch(i).unwrap()).collect();
     assert_eq!(node.batches().unwrap(), plan.len() as u64, "{records:#?}");
 }
+
+/// Runs `batches` blob-carrying batches on `devnet`, syncing `node` from `source` after each,
+/// and checks that the batches really are in blobs.
+fn sync_blob_batches<L: L1Node, S: L1Source>(
+    devnet: &mut Devnet<L>,
+    node: &mut Node,
+    source: &S,
+    batches: usize,
+) {
+    for _ in 0..batches {
+        let posted = devnet.step().unwrap().unwrap();
+        let block = source.block(posted.l1_block).unwrap().unwrap();
+        for chain in node.chain_ids() {
+            let inbox = devnet.config().batch_inbox(chain);
+            let to_inbox: Vec<_> = block
+                .transactions
+                .iter()
+                .filter(|tx| alloy_consensus::Transaction::to(*tx) == Some(inbox))
+                .collect();
+            assert_eq!(to_inbox.len(), 1);
+            assert!(alloy_consensus::Transaction::input(to_inbox[0]).is_empty(), "no calldata");
+            assert!(alloy_consensus::Transaction::blob_versioned_hashes(to_inbox[0]).is_some());
+        }
+        node.sync(source).unwrap();
+    }
+    assert_same_blocks(devnet, node);
+    assert_eq!(node.batches().unwrap(), batches as u64);
+}
+
+#[test]
+fn node_derives_blob_batches_from_the_embedded_l1() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions { blobs: true, ..options() };
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    for _ in 0..4 {
+        let posted = devnet.step().unwrap().unwrap();
+        let block = devnet.l1.block(posted.l1_block).unwrap().unwrap();
+        let blob_txs = block
+            .transactions
+            .iter()
+            .filter(|tx| alloy_consensus::Transaction::blob_versioned_hashes(*tx).is_some())
+            .count();
+        assert_eq!(blob_txs, 2, "one blob transaction per chain");
+        node.sync(&devnet.l1).unwrap();
+    }
+    assert_same_blocks(&devnet, &node);
+    assert_eq!(node.batches().unwrap(), 4);
+}
+
+#[test]
+fn node_derives_blob_batches_from_anvil_through_its_beacon_api() {
+    init_tracing();
+    let anvil = devnet_anvil();
+    let dir = tempfile::tempdir().unwrap();
+    let l1 = lockstep_l1::JsonRpcL1::connect(&anvil.url).unwrap();
+    let options = DevnetOptions { blobs: true, ..options() };
+    let mut devnet = Devnet::start_on(l1, &dir.path().join("sequencer"), options).unwrap();
+    let reader = lockstep_l1::JsonRpcL1::connect(&anvil.url).unwrap().with_beacon(&anvil.url);
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    sync_blob_batches(&mut devnet, &mut node, &reader, 4);
+}
