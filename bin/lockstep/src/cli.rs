@@ -64,6 +64,9 @@ struct InitArgs {
 enum DbCommand {
     /// Print every table's entry count and size.
     Stats(DatadirArgs),
+    /// Print where a node's database stands, as JSON: the L1 cursor, and every chain's head
+    /// and derivation cursor. Exits with status 2 if the chains are not at one L1 cursor.
+    Status(DatadirArgs),
 }
 
 impl Cli {
@@ -72,6 +75,7 @@ impl Cli {
         match self.command {
             Command::Init(args) => init(&args),
             Command::Db(DbCommand::Stats(args)) => db_stats(&args),
+            Command::Db(DbCommand::Status(args)) => db_status(&args),
             Command::Node(args) => crate::node::run(&args),
             Command::Decode(args) => crate::decode::run(&args),
             Command::Devnet(args) => crate::devnet::run(&args),
@@ -118,6 +122,33 @@ fn db_stats(args: &DatadirArgs) -> eyre::Result<()> {
         size += table.size;
     }
     println!("{:<20} {:>12} {:>14}", "total", entries, human_bytes(size));
+    Ok(())
+}
+
+fn db_status(args: &DatadirArgs) -> eyre::Result<()> {
+    let env = DatabaseEnv::open(&args.datadir, DatabaseMode::ReadOnly)
+        .wrap_err_with(|| format!("opening {}", args.datadir.display()))?;
+    let report = lockstep_node::cursor_report(&env)?;
+    let chains: Vec<_> = report
+        .chains
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "chainId": c.chain_id,
+                "head": {"number": c.head.0, "hash": c.head.1},
+                "l1Cursor": c.cursor.map(|d| serde_json::json!({"number": d.l1_number, "hash": d.l1_hash})),
+            })
+        })
+        .collect();
+    let out = serde_json::json!({
+        "l1": report.l1.map(|(n, h)| serde_json::json!({"number": n, "hash": h})),
+        "consistent": report.consistent(),
+        "chains": chains,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    if !report.consistent() {
+        std::process::exit(2);
+    }
     Ok(())
 }
 

@@ -568,3 +568,57 @@ fn delete_from<T: lockstep_storage::Table<Key = u64>>(
     }
     Ok(())
 }
+
+/// One chain's place in a database, as [`cursor_report`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainCursorReport {
+    /// The chain.
+    pub chain_id: u64,
+    /// Its head block.
+    pub head: (u64, B256),
+    /// Its derivation cursor: the L1 block and the head recorded with it.
+    pub cursor: Option<DerivationCursor>,
+}
+
+/// Where a node's database stands: the superchain's L1 cursor and every chain's head and
+/// derivation cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CursorReport {
+    /// The last L1 block committed.
+    pub l1: Option<(u64, B256)>,
+    /// Every chain with a head.
+    pub chains: Vec<ChainCursorReport>,
+}
+
+impl CursorReport {
+    /// Whether every chain is at the superchain's L1 cursor, with the head recorded there.
+    pub fn consistent(&self) -> bool {
+        self.chains.iter().all(|c| match (&c.cursor, self.l1) {
+            (Some(cursor), Some((number, hash))) => {
+                cursor.l1_number == number
+                    && cursor.l1_hash == hash
+                    && (cursor.head.number, cursor.head.hash) == c.head
+            }
+            (None, None) => true,
+            _ => false,
+        })
+    }
+}
+
+/// Reads where the database at `env` stands (for `lockstep db status` and crash tests).
+pub fn cursor_report(env: &DatabaseEnv) -> Result<CursorReport, NodeError> {
+    let tx = env.tx()?;
+    let l1 = last_l1(&tx)?.map(|(n, r)| (n, r.hash));
+    let mut chains = Vec::new();
+    let mut heads = tx.cursor::<lockstep_storage::tables::ChainHeads>()?;
+    let mut entry = heads.first()?;
+    while let Some((chain_id, head)) = entry {
+        chains.push(ChainCursorReport {
+            chain_id,
+            head: (head.number, head.hash),
+            cursor: tx.get::<DerivationCursors>(&chain_id)?,
+        });
+        entry = heads.next()?;
+    }
+    Ok(CursorReport { l1, chains })
+}

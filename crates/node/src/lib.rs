@@ -16,6 +16,6 @@ mod driver;
 mod error;
 mod progress;
 
-pub use driver::{ChainStep, Node, StepOutcome};
+pub use driver::{cursor_report, ChainCursorReport, ChainStep, CursorReport, Node, StepOutcome};
 pub use error::NodeError;
 pub use progress::Progress;
