@@ -24,14 +24,17 @@ until curl -s -o /dev/null "$url"; do sleep 0.1; done
 echo "kill-soak: devnet of $batches batches ($da) on anvil at $url"
 "$bin" devnet --l1.rpc "$url" --batches "$batches" --da "$da" --datadir "$work/devnet" >/dev/null 2>&1
 node_args=(node --superchain "$work/devnet/config/superchain.toml" --l1.rpc "$url" --l1.poll-interval 0.1)
+start=$(date +%s.%N)
 "$bin" "${node_args[@]}" --datadir "$work/clean" --exit-when-synced 2>/dev/null >"$work/clean.json"
+took=$(python3 -c "print(max(0.1, $(date +%s.%N) - $start))")
 tip=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["l1"]["number"])' "$work/clean.json")
-echo "kill-soak: uninterrupted sync reached L1 block $tip; now $kills kills"
+echo "kill-soak: uninterrupted sync reached L1 block $tip in ${took}s; now $kills kills within that time"
 rounds=0
+mid=0
 for i in $(seq 1 "$kills"); do
   "$bin" "${node_args[@]}" --datadir "$work/killed" >/dev/null 2>&1 &
   pid=$!
-  sleep "$(python3 -c 'import random; print(random.uniform(0.05, 1.0))')"
+  sleep "$(python3 -c "import random; print(random.uniform(0.02, $took))")"
   kill -9 "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
   [ -e "$work/killed/mdbx.dat" ] || continue
@@ -46,6 +49,8 @@ for i in $(seq 1 "$kills"); do
     fi
     rounds=$((rounds + 1))
     rm -rf "$work/killed"
+  else
+    mid=$((mid + 1))
   fi
 done
-echo "kill-soak: $kills kills, $rounds full syncs through kills, every one equal to the uninterrupted run"
+echo "kill-soak: $kills kills ($mid mid-sync), $rounds full syncs through kills, every one equal to the uninterrupted run"

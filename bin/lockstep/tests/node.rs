@@ -1,4 +1,5 @@
-//! `lockstep node` as a node runner runs it: a devnet posts to anvil, and the node syncs it from
+//! `lockstep node` as a node runner runs it: a devnet posts to anvil (in calldata, and in blobs
+//! served by anvil's beacon API), and the node syncs it from
 //! anvil over JSON-RPC alone, through SIGKILLs at random moments.
 
 #![allow(clippy::unwrap_used)]
@@ -48,9 +49,11 @@ fn devnet_anvil() -> Anvil {
 }
 
 /// Runs a bounded devnet on `anvil` in `dir` and returns its summary.
-fn devnet_on(anvil: &Anvil, dir: &Path, batches: &str) -> Value {
+fn devnet_on(anvil: &Anvil, dir: &Path, batches: &str, da: &str) -> Value {
     let out = lockstep(&[
         "devnet",
+        "--da",
+        da,
         "--l1.rpc",
         &anvil.url,
         "--batches",
@@ -129,11 +132,23 @@ fn assert_one_cursor(datadir: &Path) -> Option<u64> {
 }
 
 #[test]
-fn node_syncs_a_devnet_from_anvil_and_survives_sigkill_at_random_moments() {
+fn node_syncs_calldata_batches_from_anvil_to_the_sequencers_blocks() {
     let anvil = devnet_anvil();
     let dir = tempfile::tempdir().unwrap();
     let devnet = dir.path().join("devnet");
-    let summary = devnet_on(&anvil, &devnet, "16");
+    devnet_on(&anvil, &devnet, "4", "calldata");
+    let node = dir.path().join("node");
+    let status = sync_to_tip(&anvil, devnet.to_str().unwrap(), node.to_str().unwrap());
+    assert_sequencers_blocks(&devnet, &node, &status);
+    assert_eq!(status["batches"], 4);
+}
+
+#[test]
+fn node_syncs_blob_batches_from_anvil_and_survives_sigkill_at_random_moments() {
+    let anvil = devnet_anvil();
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = dir.path().join("devnet");
+    let summary = devnet_on(&anvil, &devnet, "16", "blobs");
     for verifier in summary["verifier"].as_array().unwrap() {
         assert_eq!(verifier["matchesSequencer"], true, "{summary}");
     }
