@@ -303,3 +303,107 @@ fn node_derives_blob_batches_from_anvil_through_its_beacon_api() {
     let mut node = node_for(&devnet, &dir.path().join("node"));
     sync_blob_batches(&mut devnet, &mut node, &reader, 4);
 }
+
+/// An L1 that goes away: every few calls fail as if the connection dropped.
+struct Flaky<'a, S> {
+    inner: &'a S,
+    calls: std::cell::Cell<u64>,
+    failures: std::cell::Cell<u64>,
+}
+
+impl<S: L1Source> Flaky<'_, S> {
+    fn check(&self) -> Result<(), lockstep_l1::L1Error> {
+        self.calls.set(self.calls.get() + 1);
+        if self.calls.get() % 3 == 0 {
+            self.failures.set(self.failures.get() + 1);
+            return Err(lockstep_l1::L1Error::Unreachable("connection refused".into()));
+        }
+        Ok(())
+    }
+}
+
+impl<S: L1Source> L1Source for Flaky<'_, S> {
+    fn chain_id(&self) -> u64 {
+        self.inner.chain_id()
+    }
+    fn head_number(&self) -> Result<u64, lockstep_l1::L1Error> {
+        self.check()?;
+        self.inner.head_number()
+    }
+    fn block(&self, number: u64) -> Result<Option<lockstep_l1::L1Block>, lockstep_l1::L1Error> {
+        self.check()?;
+        self.inner.block(number)
+    }
+    fn blobs(
+        &self,
+        block: &lockstep_l1::L1Block,
+        hashes: &[alloy_primitives::B256],
+    ) -> Result<Vec<Box<lockstep_l1::Blob>>, lockstep_l1::L1Error> {
+        self.check()?;
+        self.inner.blobs(block, hashes)
+    }
+}
+
+#[test]
+fn an_l1_that_keeps_going_away_stalls_the_node_but_changes_nothing() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions { blobs: true, ..options() };
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
+    for _ in 0..4 {
+        devnet.step().unwrap();
+    }
+    // without retries, the failure surfaces as a clear error and nothing is half-written
+    let mut node = node_for(&devnet, &dir.path().join("plain"));
+    let flaky = Flaky { inner: &devnet.l1, calls: 0.into(), failures: 0.into() };
+    let mut errors = 0;
+    loop {
+        match node.sync(&flaky) {
+            Ok(_) => break,
+            Err(err) => {
+                assert!(err.to_string().contains("L1 unreachable"), "{err}");
+                errors += 1;
+                let report = lockstep_node::cursor_report(node.database()).unwrap();
+                assert!(report.consistent(), "after an L1 failure: {report:?}");
+            }
+        }
+    }
+    assert!(errors > 0);
+    assert_same_blocks(&devnet, &node);
+    // with retries, the node rides it out
+    let mut node = node_for(&devnet, &dir.path().join("retrying"));
+    let flaky = Flaky { inner: &devnet.l1, calls: 0.into(), failures: 0.into() };
+    let backoff = lockstep_l1::Backoff {
+        initial: std::time::Duration::from_millis(1),
+        max: std::time::Duration::from_millis(5),
+        attempts: None,
+    };
+    let retrying = lockstep_l1::Retrying::new(&flaky, backoff);
+    node.sync(&retrying).unwrap();
+    assert!(flaky.failures.get() > 5);
+    assert_same_blocks(&devnet, &node);
+}
+
+#[test]
+fn a_node_pointed_at_the_wrong_l1_says_so_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options()).unwrap();
+    devnet.step().unwrap();
+    // rollup configs made for another L1: their genesis L1 block has another hash
+    let config = devnet.config();
+    let specs = config
+        .chains
+        .iter()
+        .map(|c| {
+            let mut spec = config.chain_spec(c.chain_id);
+            spec.rollup.genesis.l1.hash = alloy_primitives::B256::repeat_byte(0xab);
+            spec
+        })
+        .collect();
+    let mut node = Node::open(&dir.path().join("node"), specs).unwrap();
+    let err = node.sync(&devnet.l1).unwrap_err();
+    assert!(matches!(err, lockstep_node::NodeError::WrongL1 { .. }), "{err}");
+    assert!(err.to_string().contains("is --l1.rpc the right L1"), "{err}");
+    assert_eq!(node.l1_cursor().unwrap(), None, "nothing committed");
+    assert_eq!(node.batches().unwrap(), 0);
+}
