@@ -314,7 +314,7 @@ struct Flaky<'a, S> {
 impl<S: L1Source> Flaky<'_, S> {
     fn check(&self) -> Result<(), lockstep_l1::L1Error> {
         self.calls.set(self.calls.get() + 1);
-        if self.calls.get() % 3 == 0 {
+        if self.calls.get().is_multiple_of(3) {
             self.failures.set(self.failures.get() + 1);
             return Err(lockstep_l1::L1Error::Unreachable("connection refused".into()));
         }
