@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use kona_derive::L2ChainProvider;
 use kona_genesis::{RollupConfig, SystemConfig};
 use kona_protocol::{to_system_config, BatchValidationProvider, L2BlockInfo};
-use lockstep_storage::{ChainProvider, DbTx, TransactionKind};
+use lockstep_storage::{tables::Transactions, ChainProvider, DbTx, TransactionKind};
 use op_alloy_consensus::{OpBlock, OpTxEnvelope};
 use std::{
     collections::BTreeMap,
@@ -76,7 +76,13 @@ impl L2Window {
             let header = provider
                 .header(number)?
                 .ok_or(DeriveError::L2Missing { chain: self.chain_id, number })?;
-            let transactions = provider.transactions(number)?;
+            // older blocks keep only their summary, which needs just the L1 info deposit
+            let transactions = if head - number < FULL_BLOCKS {
+                provider.transactions(number)?
+            } else {
+                let first = tx.get::<Transactions>(&(self.chain_id, number, 0))?;
+                first.into_iter().collect()
+            };
             self.push(op_block(header, transactions))?;
         }
         Ok(())
