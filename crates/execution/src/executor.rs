@@ -20,7 +20,7 @@ use alloy_primitives::{keccak256, Bloom, B256, B64, U256};
 use alloy_trie::EMPTY_ROOT_HASH;
 use lockstep_chainspec::{ChainSpec, L2_TO_L1_MESSAGE_PASSER};
 use lockstep_storage::{
-    Account, ChainProvider, DatabaseError, DbTx, StateChanges, StoredBlock, RW,
+    Account, ChainProvider, DatabaseError, DbTx, StateChanges, StoredBlock, TableWrite, RW,
 };
 use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
 use op_alloy_rpc_types_engine::OpPayloadAttributes;
@@ -222,10 +222,11 @@ impl ChainExecutor {
     }
 
     /// Executes `attrs` on the chain's head and writes the block, its state, changesets, trie and
-    /// receipts in `tx`. The caller commits.
-    pub fn execute(
+    /// receipts in `tx` (the write transaction, or an [`lockstep_storage::Overlay`] over a read
+    /// snapshot). The caller commits.
+    pub fn execute<T: TableWrite + std::fmt::Debug>(
         &self,
-        tx: &DbTx<'_, RW>,
+        tx: &T,
         attrs: &OpPayloadAttributes,
     ) -> Result<ExecutedBlock, ExecutionError> {
         let chain = self.chain_id();
@@ -245,9 +246,9 @@ impl ChainExecutor {
     }
 
     /// Writes the outcome's state and fills in the header's roots.
-    fn seal(
+    fn seal<T: TableWrite>(
         &self,
-        provider: &ChainProvider<'_, '_, RW>,
+        provider: &ChainProvider<'_, T>,
         number: u64,
         outcome: ExecutionOutcome,
     ) -> Result<ExecutedBlock, ExecutionError> {

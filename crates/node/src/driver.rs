@@ -12,7 +12,7 @@ use lockstep_l1::{L1Block, L1Source};
 use lockstep_storage::{
     tables::{BatchByL1Block, DerivationCursors, L1Blocks, SuperchainBatches},
     BatchRecord, ChainCursor, ChainProvider, ChainRange, DatabaseEnv, DbTx, DerivationCursor,
-    L1BlockRecord, TransactionKind, RW,
+    L1BlockRecord, Overlay, OverlayWrites, TableWrite, TransactionKind, RW,
 };
 use std::sync::Arc;
 
@@ -342,11 +342,39 @@ impl Node {
         let l1_timestamp = block.header.timestamp;
         self.l1.insert(block, blobs);
         self.l1.set_limit(number);
+        // every chain derives and executes on its own thread, against a read snapshot with its
+        // writes buffered; then the writes all land in the one write transaction
+        let (env, l1) = (&self.env, &self.l1);
+        let results: Vec<Result<(ChainStep, OverlayWrites), NodeError>> =
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = self
+                    .chains
+                    .iter_mut()
+                    .map(|chain| {
+                        scope.spawn(move || {
+                            let snapshot = env.tx()?;
+                            let overlay = Overlay::new(&snapshot);
+                            let step = Self::derive_chain(chain, l1, &overlay, number)?;
+                            Ok((step, overlay.into_writes()))
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|handle| {
+                        handle.join().unwrap_or_else(|_| {
+                            Err(NodeError::Inconsistent("a chain's thread panicked".into()))
+                        })
+                    })
+                    .collect()
+            });
         let tx = self.env.tx_mut()?;
         let previous = last_l1(&tx)?;
         let mut steps = Vec::new();
-        for chain in &mut self.chains {
-            steps.push(Self::derive_chain(chain, &self.l1, &tx, number)?);
+        for result in results {
+            let (step, writes) = result?;
+            writes.apply(&tx)?;
+            steps.push(step);
         }
         // DESIGN.md 5.3: T(n), the smallest head timestamp; a batch closes when it grows
         let safe_timestamp =
@@ -410,10 +438,10 @@ impl Node {
     }
 
     /// Derives and executes what L1 block `number` makes safe on one chain, in `tx`.
-    fn derive_chain(
+    fn derive_chain<T: TableWrite + std::fmt::Debug>(
         chain: &mut ChainState,
         l1: &L1Window,
-        tx: &DbTx<'_, RW>,
+        tx: &T,
         number: u64,
     ) -> Result<ChainStep, NodeError> {
         let mut step = ChainStep {

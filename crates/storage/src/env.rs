@@ -236,7 +236,30 @@ impl DbTx<'_, RW> {
 
     /// Deletes every entry whose encoded key starts with `prefix`; returns how many keys.
     pub fn delete_prefix<T: Table>(&self, prefix: &[u8]) -> DbResult<usize> {
-        let table = self.inner.open_table(Some(T::NAME))?;
+        self.delete_prefix_raw(T::NAME, T::DUPSORT, prefix)
+    }
+
+    /// Writes raw bytes at `key` in the table named `table` (replays an overlay).
+    pub(crate) fn put_raw(&self, table: &str, key: &[u8], value: &[u8]) -> DbResult<()> {
+        let table = self.inner.open_table(Some(table))?;
+        self.inner.put(&table, key, value, WriteFlags::UPSERT)?;
+        Ok(())
+    }
+
+    /// Deletes `key` (every duplicate) from the table named `table`.
+    pub(crate) fn delete_raw_named(&self, table: &str, key: &[u8]) -> DbResult<bool> {
+        let table = self.inner.open_table(Some(table))?;
+        Ok(self.inner.del(&table, key, None)?)
+    }
+
+    /// Deletes every key under `prefix` from the table named `table`.
+    pub(crate) fn delete_prefix_raw(
+        &self,
+        table: &str,
+        dupsort: bool,
+        prefix: &[u8],
+    ) -> DbResult<usize> {
+        let table = self.inner.open_table(Some(table))?;
         let mut keys: Vec<Vec<u8>> = Vec::new();
         {
             let mut cursor = self.inner.cursor(&table)?;
@@ -246,7 +269,7 @@ impl DbTx<'_, RW> {
                     break;
                 }
                 keys.push(k.into_owned());
-                item = if T::DUPSORT { cursor.next_nodup()? } else { cursor.next()? };
+                item = if dupsort { cursor.next_nodup()? } else { cursor.next()? };
             }
         }
         for key in &keys {

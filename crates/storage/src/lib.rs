@@ -17,6 +17,7 @@ mod cursor;
 mod env;
 mod error;
 mod models;
+mod overlay;
 mod provider;
 pub mod tables;
 pub mod trie;
@@ -30,6 +31,7 @@ pub use models::{
     Account, AccountBefore, BatchRecord, ChainCursor, ChainHead, ChainId, ChainRange,
     DerivationCursor, L1BlockRecord, StorageBefore, TrieNode, TxLocation,
 };
+pub use overlay::{Overlay, OverlayWrites, TableRead, TableWrite};
 pub use provider::{ChainProvider, StateChanges, StateProviderDb, StoredBlock};
 pub use tables::Table;
 

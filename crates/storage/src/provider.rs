@@ -3,8 +3,8 @@
 
 use crate::{
     codec::{Key, NibblePath},
-    env::DbTx,
     models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode, TxLocation},
+    overlay::{TableRead, TableWrite},
     tables::*,
     trie::{key_nibbles, trie_root, update_trie, NodeStore, TrieChange},
     DatabaseError, DbResult,
@@ -13,7 +13,6 @@ use alloy_consensus::Header;
 use alloy_primitives::{keccak256, Address, B256, U256};
 use alloy_rlp::Encodable;
 use alloy_trie::TrieAccount;
-use libmdbx::{TransactionKind, RW};
 use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
 use revm::{bytecode::Bytecode, database_interface::DatabaseRef, state::AccountInfo};
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,24 +49,25 @@ fn key_bytes<K: Key>(key: &K) -> Vec<u8> {
     out
 }
 
-/// One chain's view of a transaction over the shared tables.
+/// One chain's view of a transaction over the shared tables: a [`crate::DbTx`], or an
+/// [`crate::Overlay`] of writes over a read snapshot.
 #[derive(Debug)]
-pub struct ChainProvider<'a, 'env, K: TransactionKind> {
-    tx: &'a DbTx<'env, K>,
+pub struct ChainProvider<'a, T> {
+    tx: &'a T,
     chain: ChainId,
 }
 
-impl<K: TransactionKind> Clone for ChainProvider<'_, '_, K> {
+impl<T> Clone for ChainProvider<'_, T> {
     fn clone(&self) -> Self {
         *self
     }
 }
 
-impl<K: TransactionKind> Copy for ChainProvider<'_, '_, K> {}
+impl<T> Copy for ChainProvider<'_, T> {}
 
-impl<'a, 'env, K: TransactionKind> ChainProvider<'a, 'env, K> {
+impl<'a, T: TableRead> ChainProvider<'a, T> {
     /// A view of `chain` in `tx`.
-    pub const fn new(tx: &'a DbTx<'env, K>, chain: ChainId) -> Self {
+    pub const fn new(tx: &'a T, chain: ChainId) -> Self {
         Self { tx, chain }
     }
 
@@ -153,20 +153,20 @@ impl<'a, 'env, K: TransactionKind> ChainProvider<'a, 'env, K> {
     }
 
     /// The state as revm reads it.
-    pub const fn state(&self) -> StateProviderDb<'a, 'env, K> {
+    pub const fn state(&self) -> StateProviderDb<'a, T> {
         StateProviderDb { provider: *self }
     }
 }
 
 /// The nodes of one trie of one chain, read or written through a transaction.
-struct TrieView<'a, 'env, K: TransactionKind> {
-    tx: &'a DbTx<'env, K>,
+struct TrieView<'a, T> {
+    tx: &'a T,
     chain: ChainId,
     /// `None` for the account trie, else the hashed address owning a storage trie.
     owner: Option<B256>,
 }
 
-impl<K: TransactionKind> TrieView<'_, '_, K> {
+impl<T: TableRead> TrieView<'_, T> {
     fn read(&self, path: &[u8]) -> DbResult<Option<TrieNode>> {
         let path = NibblePath(path.to_vec());
         match self.owner {
@@ -176,7 +176,7 @@ impl<K: TransactionKind> TrieView<'_, '_, K> {
     }
 }
 
-impl<K: TransactionKind> NodeStore for TrieView<'_, '_, K> {
+impl<T: TableRead> NodeStore for TrieView<'_, T> {
     fn node(&mut self, path: &[u8]) -> DbResult<Option<TrieNode>> {
         self.read(path)
     }
@@ -189,9 +189,9 @@ impl<K: TransactionKind> NodeStore for TrieView<'_, '_, K> {
 }
 
 /// A writable trie view.
-struct TrieWriter<'a, 'env>(TrieView<'a, 'env, RW>);
+struct TrieWriter<'a, T>(TrieView<'a, T>);
 
-impl NodeStore for TrieWriter<'_, '_> {
+impl<T: TableWrite> NodeStore for TrieWriter<'_, T> {
     fn node(&mut self, path: &[u8]) -> DbResult<Option<TrieNode>> {
         self.0.read(path)
     }
@@ -216,8 +216,8 @@ fn storage_leaf(value: U256) -> Option<Vec<u8>> {
     (!value.is_zero()).then(|| alloy_rlp::encode(value))
 }
 
-impl ChainProvider<'_, '_, RW> {
-    fn trie(&self, owner: Option<B256>) -> TrieWriter<'_, '_> {
+impl<T: TableWrite> ChainProvider<'_, T> {
+    fn trie(&self, owner: Option<B256>) -> TrieWriter<'_, T> {
         TrieWriter(TrieView { tx: self.tx, chain: self.chain, owner })
     }
 
@@ -410,17 +410,17 @@ impl ChainProvider<'_, '_, RW> {
 
 /// The plain state of one chain as a revm [`DatabaseRef`].
 #[derive(Debug)]
-pub struct StateProviderDb<'a, 'env, K: TransactionKind> {
-    provider: ChainProvider<'a, 'env, K>,
+pub struct StateProviderDb<'a, T> {
+    provider: ChainProvider<'a, T>,
 }
 
-impl<K: TransactionKind> Clone for StateProviderDb<'_, '_, K> {
+impl<T> Clone for StateProviderDb<'_, T> {
     fn clone(&self) -> Self {
         Self { provider: self.provider }
     }
 }
 
-impl<K: TransactionKind> DatabaseRef for StateProviderDb<'_, '_, K> {
+impl<T: TableRead> DatabaseRef for StateProviderDb<'_, T> {
     type Error = DatabaseError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
