@@ -33,19 +33,8 @@ fn stderr(out: &Output) -> String {
 /// anvil as the devnet expects it: the test mnemonic's accounts, the L1 genesis one L1 block
 /// before the L2 genesis, mining only when asked.
 fn devnet_anvil() -> Anvil {
-    let config = lockstep_devnet::DevnetConfig::default();
-    let genesis = (config.genesis_time - lockstep_devnet::l1::L1_BLOCK_TIME).to_string();
-    spawn_anvil(&[
-        "--chain-id",
-        "900",
-        "--accounts",
-        "16",
-        "--timestamp",
-        &genesis,
-        "--no-mining",
-        "--hardfork",
-        "cancun",
-    ])
+    let args = lockstep_devnet::DevnetConfig::default().anvil_args();
+    spawn_anvil(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// Runs a bounded devnet on `anvil` in `dir` and returns its summary.

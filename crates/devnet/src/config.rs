@@ -256,6 +256,26 @@ impl DevnetConfig {
         spec
     }
 
+    /// The arguments anvil needs to serve as this devnet's L1: its chain id, the test
+    /// mnemonic's first 16 accounts funded, its genesis one L1 block before the L2 genesis,
+    /// mining only when asked, and Cancun rules (blobs).
+    pub fn anvil_args(&self) -> Vec<String> {
+        let genesis = self.genesis_time - crate::l1::L1_BLOCK_TIME;
+        [
+            "--chain-id",
+            &L1_CHAIN_ID.to_string(),
+            "--accounts",
+            "16",
+            "--timestamp",
+            &genesis.to_string(),
+            "--no-mining",
+            "--hardfork",
+            "cancun",
+        ]
+        .map(str::to_string)
+        .to_vec()
+    }
+
     /// The chains as the shared sequencer takes them.
     pub fn sequenced_chains(&self) -> Vec<lockstep_sequencer::SequencedChain> {
         self.chains

@@ -42,20 +42,9 @@ fn devnet_on_the_embedded_l1_rederives_from_l1_to_the_same_block_hashes() {
 
 #[test]
 fn devnet_on_anvil_rederives_from_l1_to_the_same_block_hashes() {
-    let config = lockstep_devnet::DevnetConfig::default();
-    let genesis = (config.genesis_time - lockstep_devnet::l1::L1_BLOCK_TIME).to_string();
     // anvil's default accounts come from the same test mnemonic as the devnet's keys
-    let anvil = spawn_anvil(&[
-        "--chain-id",
-        "900",
-        "--accounts",
-        "16",
-        "--timestamp",
-        &genesis,
-        "--no-mining",
-        "--hardfork",
-        "cancun",
-    ]);
+    let args = lockstep_devnet::DevnetConfig::default().anvil_args();
+    let anvil = spawn_anvil(&args.iter().map(String::as_str).collect::<Vec<_>>());
     let l1 = JsonRpcL1::connect(&anvil.url).unwrap();
     assert_eq!(l1.chain_id(), 900);
     let dir = tempfile::tempdir().unwrap();

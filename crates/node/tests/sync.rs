@@ -107,19 +107,8 @@ fn node_derives_the_sequencers_blocks_from_the_embedded_l1() {
 
 /// anvil as the devnet expects it.
 fn devnet_anvil() -> lockstep_l1::test_utils::Anvil {
-    let config = lockstep_devnet::DevnetConfig::default();
-    let genesis = (config.genesis_time - lockstep_devnet::l1::L1_BLOCK_TIME).to_string();
-    lockstep_l1::test_utils::spawn_anvil(&[
-        "--chain-id",
-        "900",
-        "--accounts",
-        "16",
-        "--timestamp",
-        &genesis,
-        "--no-mining",
-        "--hardfork",
-        "cancun",
-    ])
+    let args = lockstep_devnet::DevnetConfig::default().anvil_args();
+    lockstep_l1::test_utils::spawn_anvil(&args.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 fn heads_at(node: &Node, l1: u64) -> Vec<(u64, u64)> {
