@@ -40,14 +40,25 @@ pub(crate) struct NodeArgs {
 pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     let set = SuperchainSet::load(&args.superchain)
         .wrap_err_with(|| format!("loading {}", args.superchain.display()))?;
-    let specs = set.chains.into_iter().map(|(_, spec)| spec).collect();
-    let mut node = Node::open(&args.datadir, specs)
-        .wrap_err_with(|| format!("opening the node in {}", args.datadir.display()))?;
+    let specs: Vec<_> = set.chains.into_iter().map(|(_, spec)| spec).collect();
     let mut l1 = JsonRpcL1::connect(&args.l1_rpc)
         .wrap_err_with(|| format!("connecting to the L1 at {}", args.l1_rpc))?;
     if let Some(beacon) = &args.l1_beacon {
         l1 = l1.with_beacon(beacon);
     }
+    for spec in &specs {
+        if spec.rollup.l1_chain_id != l1.chain_id() {
+            eyre::bail!(
+                "chain {} expects L1 chain {}, but --l1.rpc {} is chain {}",
+                spec.chain_id(),
+                spec.rollup.l1_chain_id,
+                args.l1_rpc,
+                l1.chain_id()
+            );
+        }
+    }
+    let mut node = Node::open(&args.datadir, specs)
+        .wrap_err_with(|| format!("opening the node in {}", args.datadir.display()))?;
     let l1 = Retrying::new(l1, Backoff::default());
     tracing::info!(
         datadir = %args.datadir.display(),

@@ -179,3 +179,39 @@ fn node_syncs_blob_batches_from_anvil_and_survives_sigkill_at_random_moments() {
     let resumed = sync_to_tip(&anvil, devnet_str, killed.to_str().unwrap());
     assert_eq!(resumed, status, "after {kills} kills, the same heads, roots and L1 cursor");
 }
+
+#[test]
+fn node_refuses_the_wrong_l1_and_an_absent_one_with_clear_errors() {
+    let superchain = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../etc/devnet/superchain.toml");
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().join("node");
+    // an L1 of another chain id
+    let anvil = spawn_anvil(&["--chain-id", "5"]);
+    let out = lockstep(&[
+        "node",
+        "--superchain",
+        superchain.to_str().unwrap(),
+        "--l1.rpc",
+        &anvil.url,
+        "--datadir",
+        datadir.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("expects L1 chain 900"), "{}", stderr(&out));
+    assert!(!datadir.exists(), "nothing written");
+    drop(anvil);
+    // nothing listening
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let out = lockstep(&[
+        "node",
+        "--superchain",
+        superchain.to_str().unwrap(),
+        "--l1.rpc",
+        &format!("http://127.0.0.1:{port}"),
+        "--datadir",
+        datadir.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("connecting to the L1"), "{}", stderr(&out));
+    assert!(!datadir.exists(), "nothing written");
+}
