@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what lockstep needs beyond the Rust toolchain, on a fresh Debian/Ubuntu machine:
-#   - libclang, which mdbx-sys needs to generate its bindings;
+#   - libclang, which mdbx-sys needs to generate its bindings, and a C compiler, which the MDBX,
+#     secp256k1 and c-kzg (blob commitments) crates build their C sources with;
 #   - anvil and solc-js, pinned in package.json, from the npm registry (into ./node_modules).
 # Safe to run again: it skips what is already there.
 set -euo pipefail
@@ -17,6 +18,7 @@ fi
 
 need_apt=()
 dpkg -s libclang-dev >/dev/null 2>&1 || need_apt+=(libclang-dev)
+command -v cc >/dev/null 2>&1 || need_apt+=(build-essential)
 command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 if [ "${#need_apt[@]}" -gt 0 ]; then
