@@ -1,7 +1,7 @@
 //! The L1 window: the L1 blocks the pipelines may read, filled by the driver.
 
 use crate::DeriveError;
-use alloy_consensus::{Header, Receipt, Transaction, TxEnvelope};
+use alloy_consensus::{Header, Receipt, TxEnvelope};
 use alloy_eips::eip4844::{Blob, IndexedBlobHash};
 use alloy_primitives::B256;
 use async_trait::async_trait;
@@ -191,9 +191,4 @@ impl BlobProvider for L1Window {
             })
             .collect()
     }
-}
-
-/// Whether any transaction of `block` carries blobs (used in diagnostics).
-pub fn carries_blobs(block: &L1Block) -> bool {
-    block.transactions.iter().any(|tx| tx.blob_versioned_hashes().is_some_and(|h| !h.is_empty()))
 }

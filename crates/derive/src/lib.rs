@@ -21,7 +21,7 @@ mod l2;
 mod pipeline;
 
 pub use error::DeriveError;
-pub use l1::{block_info, carries_blobs, L1Window};
+pub use l1::{block_info, L1Window};
 pub use l2::{op_block, L2Window, FULL_BLOCKS, SUMMARIES};
 pub use pipeline::{ChainDeriver, Derived, MAX_IDLE_STEPS};
 
