@@ -19,3 +19,58 @@ alloy_sol_types::sol! {
         function relayed(uint256 source, uint256 nonce) external view returns (bool);
     }
 }
+
+alloy_sol_types::sol! {
+    /// The L1 contract where the shared sequencer commits each batch
+    /// (`contracts/src/BatchCommitments.sol`, DESIGN.md 5.6).
+    #[derive(Debug)]
+    interface IBatchCommitments {
+        /// One chain's output root at the batch's end.
+        struct ChainOutput { uint256 chainId; uint64 l2Block; bytes32 outputRoot; }
+        /// One ordered pair's burn and mint roots.
+        struct PairRoots { uint256 source; uint256 destination; bytes32 burnRoot; bytes32 mintRoot; }
+        /// A batch's commitment.
+        event Committed(uint256 indexed batch, ChainOutput[] outputs, PairRoots[] pairs);
+        /// Commits batch `batch`; only the sequencer may.
+        function commit(uint256 batch, ChainOutput[] outputs, PairRoots[] pairs) external;
+        /// `keccak256(abi.encode(outputs, pairs))` of a committed batch.
+        function commitments(uint256 batch) external view returns (bytes32);
+    }
+}
+
+use crate::check::{Commitment, CommittedOutput, CommittedPair};
+use alloy_primitives::{Log, B256};
+use alloy_sol_types::SolEvent;
+
+/// The commitment a `Committed` log of the commitment contract holds, or `None` if the log is
+/// not one (or names a batch beyond 64 bits).
+pub fn decode_commitment(l1_block: u64, tx_hash: B256, log: &Log) -> Option<Commitment> {
+    if log.topics().first() != Some(&IBatchCommitments::Committed::SIGNATURE_HASH) {
+        return None;
+    }
+    let event = IBatchCommitments::Committed::decode_log_data(&log.data).ok()?;
+    Some(Commitment {
+        batch: u64::try_from(event.batch).ok()?,
+        l1_block,
+        tx_hash,
+        outputs: event
+            .outputs
+            .iter()
+            .map(|o| CommittedOutput {
+                chain_id: o.chainId,
+                l2_block: o.l2Block,
+                output_root: o.outputRoot,
+            })
+            .collect(),
+        pairs: event
+            .pairs
+            .iter()
+            .map(|p| CommittedPair {
+                source: p.source,
+                destination: p.destination,
+                burn_root: p.burnRoot,
+                mint_root: p.mintRoot,
+            })
+            .collect(),
+    })
+}

@@ -65,7 +65,7 @@ artifacts! {
 }
 
 /// The bridge's interface, defined once in `lockstep-crosschain`.
-pub use lockstep_crosschain::bridge::ISuperchainBridge;
+pub use lockstep_crosschain::bridge::{IBatchCommitments, ISuperchainBridge};
 
 alloy_sol_types::sol! {
     /// The token's interface (ERC-20 and ERC-7802).
@@ -75,16 +75,6 @@ alloy_sol_types::sol! {
         function transfer(address to, uint256 value) external returns (bool);
         function balanceOf(address owner) external view returns (uint256);
         function totalSupply() external view returns (uint256);
-    }
-
-    /// The commitment contract's interface.
-    #[derive(Debug)]
-    interface IBatchCommitments {
-        struct ChainOutput { uint256 chainId; uint64 l2Block; bytes32 outputRoot; }
-        struct PairRoots { uint256 source; uint256 destination; bytes32 burnRoot; bytes32 mintRoot; }
-        event Committed(uint256 indexed batch, ChainOutput[] outputs, PairRoots[] pairs);
-        function commit(uint256 batch, ChainOutput[] outputs, PairRoots[] pairs) external;
-        function commitments(uint256 batch) external view returns (bytes32);
     }
 
     /// The deposit contract's interface (OptimismPortal's event, version 0).

@@ -91,6 +91,15 @@ impl<'a, T: TableRead> ChainProvider<'a, T> {
         self.tx.get::<Headers>(&(self.chain, number))
     }
 
+    /// The storage root of the L2ToL1MessagePasser after block `number`: the recorded one, or,
+    /// from Isthmus on, the header's withdrawals root, which holds the same value.
+    pub fn message_passer_root(&self, number: u64) -> DbResult<Option<B256>> {
+        if let Some(root) = self.tx.get::<MessagePasserRoots>(&(self.chain, number))? {
+            return Ok(Some(root));
+        }
+        Ok(self.header(number)?.and_then(|h| h.withdrawals_root))
+    }
+
     /// The hash of canonical block `number`.
     pub fn block_hash(&self, number: u64) -> DbResult<Option<B256>> {
         self.tx.get::<CanonicalHashes>(&(self.chain, number))
@@ -352,6 +361,11 @@ impl<T: TableWrite> ChainProvider<'_, T> {
         self.tx.put::<ChainHeads>(&chain, &ChainHead { number, hash: block.hash })
     }
 
+    /// Records the L2ToL1MessagePasser's storage root after block `number`.
+    pub fn put_message_passer_root(&self, number: u64, root: B256) -> DbResult<()> {
+        self.tx.put::<MessagePasserRoots>(&(self.chain, number), &root)
+    }
+
     /// Records the genesis hash the chain was initialised with.
     pub fn set_genesis_hash(&self, hash: B256) -> DbResult<()> {
         self.tx.put::<ChainGenesis>(&self.chain, &hash)
@@ -400,6 +414,7 @@ impl<T: TableWrite> ChainProvider<'_, T> {
             }
             self.tx.delete_prefix::<Transactions>(&prefix)?;
             self.tx.delete_prefix::<Receipts>(&prefix)?;
+            self.tx.delete::<MessagePasserRoots>(&(chain, number))?;
         }
         accounts.extend(storage.keys().copied());
         let root = self.update_tries(&accounts, &storage)?;

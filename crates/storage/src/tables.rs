@@ -87,4 +87,18 @@ tables! {
     SuperchainBatches: u64 => BatchRecord;
     /// A superchain batch's index by the number of the L1 block that closed it.
     BatchByL1Block: u64 => u64;
+    /// The storage root of the L2ToL1MessagePasser after block `(chain, number)`: with the
+    /// header's state root and hash it makes the block's output root.
+    MessagePasserRoots: (ChainId, u64) => B256;
+    /// Each checked batch's verdict (DESIGN.md 5.4-5.6), by index, as versioned JSON written by
+    /// `lockstep-crosschain`.
+    BatchVerdicts: u64 => Vec<u8>;
+    /// The flagged batches, by index: the number of the L1 block that closed each.
+    FlaggedBatches: u64 => u64;
+    /// Every transfer seen, by `(source, destination, nonce)`: where it was burned and minted
+    /// and its status, as JSON written by `lockstep-crosschain`.
+    Transfers: (ChainId, ChainId, B256) => Vec<u8>;
+    /// The sequencer's per-batch commitments read from L1, by batch index, as JSON written by
+    /// `lockstep-crosschain`.
+    BatchCommitments: u64 => Vec<u8>;
 }
