@@ -70,15 +70,23 @@ enum DbCommand {
 }
 
 impl Cli {
-    /// Runs the chosen command.
-    pub(crate) fn run(self) -> eyre::Result<()> {
+    /// Runs the chosen command. `Ok(true)`: it found something to report by exit status 3
+    /// (a flagged batch).
+    pub(crate) fn run(self) -> eyre::Result<bool> {
+        match self.command {
+            Command::Devnet(args) => crate::devnet::run(&args),
+            command => Self { command }.run_plain().map(|()| false),
+        }
+    }
+
+    fn run_plain(self) -> eyre::Result<()> {
         match self.command {
             Command::Init(args) => init(&args),
             Command::Db(DbCommand::Stats(args)) => db_stats(&args),
             Command::Db(DbCommand::Status(args)) => db_status(&args),
             Command::Node(args) => crate::node::run(&args),
             Command::Decode(args) => crate::decode::run(&args),
-            Command::Devnet(args) => crate::devnet::run(&args),
+            Command::Devnet(args) => crate::devnet::run(&args).map(drop),
         }
     }
 }

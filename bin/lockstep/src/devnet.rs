@@ -4,8 +4,7 @@ use clap::{Args, ValueEnum};
 use eyre::{bail, WrapErr};
 use lockstep_devnet::{Devnet, DevnetOptions, PostedBatch};
 use lockstep_l1::{JsonRpcL1, L1Node};
-use lockstep_node::{Node, Progress};
-use lockstep_primitives::Transfer;
+use lockstep_node::{CheckAddresses, Node, Progress};
 use lockstep_sequencer::{batcher::Compression, Fault};
 use std::{collections::BTreeMap, path::PathBuf, time::Instant};
 
@@ -80,7 +79,8 @@ fn parse_fault(s: &str) -> Result<Fault, String> {
     s.parse()
 }
 
-pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<()> {
+/// Runs the devnet; returns whether the verifier flagged a batch.
+pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<bool> {
     let temp;
     let datadir = match &args.datadir {
         Some(dir) => {
@@ -122,7 +122,7 @@ fn drive<L: L1Node>(
     args: &DevnetArgs,
     mut devnet: Devnet<L>,
     datadir: &std::path::Path,
-) -> eyre::Result<()> {
+) -> eyre::Result<bool> {
     tracing::info!(
         datadir = %datadir.display(),
         chains = ?devnet.config().chains.iter().map(|c| c.chain_id).collect::<Vec<_>>(),
@@ -132,7 +132,15 @@ fn drive<L: L1Node>(
     devnet.config().write(&config_dir).wrap_err("writing the devnet's config")?;
     let specs =
         devnet.config().chains.iter().map(|c| devnet.config().chain_spec(c.chain_id)).collect();
-    let mut node = Node::open(&datadir.join("node"), specs).wrap_err("opening the verifier")?;
+    let mut node = Node::open(
+        &datadir.join("node"),
+        specs,
+        CheckAddresses {
+            bridge: lockstep_devnet::BRIDGE,
+            commitments: Some(devnet.config().commitments()),
+        },
+    )
+    .wrap_err("opening the verifier")?;
     let mut progress = Progress::new(std::time::Duration::from_secs(5));
     let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
     let mut servers = Vec::new();
@@ -160,6 +168,7 @@ fn drive<L: L1Node>(
         for outcome in node.sync(&devnet.l1).wrap_err("the verifier stopped")? {
             progress.record(&outcome);
         }
+        progress.flagged = node.flagged_count()?;
         if let Some(batch) = &posted {
             if last_log.elapsed().as_secs_f64() >= 1.0 || args.batches.is_some_and(|n| n <= 20) {
                 let (burned, minted) = totals(&devnet.posted);
@@ -168,6 +177,7 @@ fn drive<L: L1Node>(
                     heads = ?batch.l2_heads,
                     batches = devnet.posted.len(),
                     verified = progress.batches,
+                    flagged = progress.flagged,
                     burned,
                     minted,
                     "progress"
@@ -183,49 +193,53 @@ fn drive<L: L1Node>(
             std::thread::sleep(pace.saturating_sub(step_started.elapsed()));
         }
     }
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&summary(&devnet, &node, started.elapsed().as_secs_f64())?)?
-    );
-    Ok(())
+    let (summary, flagged) = summary(&devnet, &node, started.elapsed().as_secs_f64())?;
+    println!("{}", serde_json::to_string_pretty(&summary)?);
+    Ok(flagged)
 }
 
 fn totals(posted: &[PostedBatch]) -> (usize, usize) {
     posted.iter().fold((0, 0), |(b, m), p| (b + p.burns.len(), m + p.mints.len()))
 }
 
+/// The JSON summary of DESIGN.md 7, from the verifier's own verdicts: batches checked,
+/// transfers, and the flagged batches with their classifications. Returns it with whether
+/// anything was flagged.
 fn summary<L: L1Node>(
     devnet: &Devnet<L>,
     node: &Node,
     seconds: f64,
-) -> eyre::Result<serde_json::Value> {
-    let (burned, minted) = totals(&devnet.posted);
-    let batches: Vec<_> = devnet
-        .posted
-        .iter()
-        .map(|p| {
-            let mut pairs: BTreeMap<(u64, u64), (Vec<Transfer>, Vec<Transfer>)> = BTreeMap::new();
-            for t in &p.burns {
-                pairs.entry((t.source, t.destination)).or_default().0.push(*t);
-            }
-            for t in &p.mints {
-                pairs.entry((t.source, t.destination)).or_default().1.push(*t);
-            }
-            let differing: Vec<_> = pairs
+) -> eyre::Result<(serde_json::Value, bool)> {
+    let checked = node.batches()?;
+    let (mut burns, mut mints) = (0u64, 0u64);
+    let mut flagged = Vec::new();
+    let mut counts: BTreeMap<String, usize> = BTreeMap::new();
+    for index in 0..checked {
+        let Some(verdict) = node.verdict(index)? else { continue };
+        burns += verdict.pairs.iter().map(|p| p.burns).sum::<u64>();
+        mints += verdict.pairs.iter().map(|p| p.mints).sum::<u64>();
+        if verdict.matches {
+            continue;
+        }
+        let by_kind = verdict.counts();
+        for (kind, n) in &by_kind {
+            *counts.entry(kind.to_string()).or_default() += n;
+        }
+        flagged.push(serde_json::json!({
+            "batch": verdict.batch,
+            "l1Block": verdict.l1_block,
+            "classifications": by_kind
                 .iter()
-                .filter(|(_, (b, m))| b != m)
-                .map(|((s, d), (b, m))| serde_json::json!({"source": s, "destination": d, "burns": b.len(), "mints": m.len()}))
-                .collect();
-            serde_json::json!({
-                "index": p.index,
-                "l1Block": p.l1_block,
-                "l2Heads": p.l2_heads.iter().map(|(c, n)| serde_json::json!({"chainId": c, "block": n})).collect::<Vec<_>>(),
-                "burns": p.burns.len(),
-                "mints": p.mints.len(),
-                "pairsDiffering": differing,
-            })
-        })
-        .collect();
+                .map(|(k, n)| (k.to_string(), serde_json::json!(n)))
+                .collect::<serde_json::Map<_, _>>(),
+            "pairsDiffering": verdict
+                .pairs
+                .iter()
+                .filter(|p| !p.matches())
+                .map(|p| serde_json::json!({"source": p.source, "destination": p.destination}))
+                .collect::<Vec<_>>(),
+        }));
+    }
     // the verifier's heads against the sequencer's blocks
     let handle = devnet.sequencer();
     let sequencer = handle.lock().map_err(|_| eyre::eyre!("the sequencer's lock is poisoned"))?;
@@ -240,14 +254,24 @@ fn summary<L: L1Node>(
             "matchesSequencer": theirs == Some(hash),
         }));
     }
-    Ok(serde_json::json!({
+    let (posted_burns, posted_mints) = totals(&devnet.posted);
+    let any = !flagged.is_empty();
+    let out = serde_json::json!({
+        "batchesChecked": checked,
         "batchesPosted": devnet.posted.len(),
-        "batchesChecked": node.batches()?,
+        "faults": devnet_faults(devnet),
+        "transfers": { "burns": burns, "mints": mints },
+        "sequencerTransfers": { "burns": posted_burns, "mints": posted_mints },
+        "flagged": flagged,
+        "flaggedCount": flagged.len(),
+        "classifications": counts,
         "l1Head": devnet.posted.last().map_or(0, |p| p.l1_block),
         "verifier": verified,
-        "transfers": { "burned": burned, "minted": minted },
         "seconds": (seconds * 100.0).round() / 100.0,
-        "note": "batches[] is the sequencer's own record; the burn/mint check of each batch arrives with the cross-chain checker",
-        "batches": batches,
-    }))
+    });
+    Ok((out, any))
+}
+
+fn devnet_faults<L: L1Node>(devnet: &Devnet<L>) -> Vec<String> {
+    devnet.options().faults.iter().map(ToString::to_string).collect()
 }

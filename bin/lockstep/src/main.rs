@@ -23,8 +23,13 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    if let Err(err) = cli::Cli::parse().run() {
-        eprintln!("Error: {err:?}");
-        std::process::exit(1);
+    match cli::Cli::parse().run() {
+        Ok(false) => {}
+        // DESIGN.md 7: something was flagged, so that a run can serve as a check in CI
+        Ok(true) => std::process::exit(3),
+        Err(err) => {
+            eprintln!("Error: {err:?}");
+            std::process::exit(1);
+        }
     }
 }

@@ -4,7 +4,7 @@ use clap::Args;
 use eyre::WrapErr;
 use lockstep_chainspec::SuperchainSet;
 use lockstep_l1::{Backoff, JsonRpcL1, L1Source, Retrying};
-use lockstep_node::{Node, Progress};
+use lockstep_node::{CheckAddresses, Node, Progress};
 use std::{path::PathBuf, time::Duration};
 
 /// Flags of `lockstep node`.
@@ -40,6 +40,10 @@ pub(crate) struct NodeArgs {
 pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     let set = SuperchainSet::load(&args.superchain)
         .wrap_err_with(|| format!("loading {}", args.superchain.display()))?;
+    let addresses = CheckAddresses { bridge: set.bridge, commitments: set.commitments };
+    if addresses.commitments.is_none() {
+        tracing::warn!("the superchain set names no `commitments` contract: the sequencer's L1 commitments are not checked");
+    }
     let specs: Vec<_> = set.chains.into_iter().map(|(_, spec)| spec).collect();
     let mut l1 = JsonRpcL1::connect(&args.l1_rpc)
         .wrap_err_with(|| format!("connecting to the L1 at {}", args.l1_rpc))?;
@@ -57,7 +61,7 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
             );
         }
     }
-    let mut node = Node::open(&args.datadir, specs)
+    let mut node = Node::open(&args.datadir, specs, addresses)
         .wrap_err_with(|| format!("opening the node in {}", args.datadir.display()))?;
     let l1 = Retrying::new(l1, Backoff::default());
     tracing::info!(

@@ -21,6 +21,8 @@ struct SetFile {
     name: String,
     bridge: Address,
     sequencer: Address,
+    #[serde(default)]
+    commitments: Option<Address>,
     #[serde(rename = "chain")]
     chains: Vec<SuperchainChain>,
 }
@@ -35,6 +37,9 @@ pub struct SuperchainSet {
     pub bridge: Address,
     /// The shared sequencer's system address, the only one allowed to relay mints.
     pub sequencer: Address,
+    /// The L1 contract where the sequencer commits each batch (DESIGN.md 5.6); without it the
+    /// commitments are not checked.
+    pub commitments: Option<Address>,
     /// The chains, in file order, with their loaded specs.
     pub chains: Vec<(SuperchainChain, ChainSpec)>,
 }
@@ -86,6 +91,12 @@ impl SuperchainSet {
                 )));
             }
         }
-        Ok(Self { name: file.name, bridge: file.bridge, sequencer: file.sequencer, chains })
+        Ok(Self {
+            name: file.name,
+            bridge: file.bridge,
+            sequencer: file.sequencer,
+            commitments: file.commitments,
+            chains,
+        })
     }
 }

@@ -134,7 +134,8 @@ fn check_pair(
     records: &mut BTreeMap<TransferKey, TransferRecord>,
     out: &mut PairsChecked,
 ) {
-    let in_pair = |e: &&BatchEvent| e.transfer.source == source && e.transfer.destination == destination;
+    let in_pair =
+        |e: &&BatchEvent| e.transfer.source == source && e.transfer.destination == destination;
     let burns: Vec<&BatchEvent> = events
         .iter()
         .filter(|e| e.kind == EventKind::Burn && e.location.chain_id == source)
@@ -386,8 +387,10 @@ pub fn check_commitment(
             Some(_) => {}
         }
     }
-    for extra in
-        commitment.outputs.iter().filter(|o| !chains.iter().any(|c| U256::from(c.chain_id) == o.chain_id))
+    for extra in commitment
+        .outputs
+        .iter()
+        .filter(|o| !chains.iter().any(|c| U256::from(c.chain_id) == o.chain_id))
     {
         out.push(bad(
             Classification::InvalidOutputRoot,
@@ -552,8 +555,13 @@ mod tests {
     #[test]
     fn a_missing_mint_does_not_look_like_reordering() {
         let mut records = BTreeMap::new();
-        let events =
-            [burn(0, 0), burn(1, 0), burn(2, 0), mint(transfer(X, Y, 0), 0, 0), mint(transfer(X, Y, 2), 0, 1)];
+        let events = [
+            burn(0, 0),
+            burn(1, 0),
+            burn(2, 0),
+            mint(transfer(X, Y, 0), 0, 0),
+            mint(transfer(X, Y, 2), 0, 1),
+        ];
         assert_eq!(classes(&run(0, &events, &mut records)), [Classification::MissingMint]);
     }
 

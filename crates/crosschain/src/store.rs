@@ -250,10 +250,7 @@ pub fn verdict<T: TableRead>(tx: &T, index: u64) -> Result<Option<BatchVerdict>,
 }
 
 /// The commitment for batch `index`, if one was read from L1.
-pub fn commitment<T: TableRead>(
-    tx: &T,
-    index: u64,
-) -> Result<Option<Commitment>, CrossChainError> {
+pub fn commitment<T: TableRead>(tx: &T, index: u64) -> Result<Option<Commitment>, CrossChainError> {
     tx.get::<BatchCommitments>(&index)?
         .map(|raw| from_json(BatchCommitments::NAME, &raw))
         .transpose()

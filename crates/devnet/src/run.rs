@@ -389,6 +389,11 @@ impl<L: L1Node> Devnet<L> {
         &self.config
     }
 
+    /// The options the devnet runs with.
+    pub const fn options(&self) -> &DevnetOptions {
+        &self.options
+    }
+
     /// The shared sequencer, for RPC endpoints and reads.
     pub fn sequencer(&self) -> SequencerHandle {
         self.sequencer.clone()

@@ -58,6 +58,7 @@ fn checked_in_devnet_config_is_what_the_generator_makes() {
     assert_eq!(set.chains.len(), 2);
     assert_eq!(set.bridge, BRIDGE);
     assert_eq!(set.sequencer, config.sequencer());
+    assert_eq!(set.commitments, Some(config.commitments()));
 }
 
 /// Executes blocks on one devnet chain from signed transactions.

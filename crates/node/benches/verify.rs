@@ -73,7 +73,15 @@ fn main() {
     for pass in 0..passes {
         // the node, from L1 alone
         let node_dir = tempfile::tempdir().unwrap();
-        let mut node = Node::open(node_dir.path(), specs.clone()).unwrap();
+        let mut node = Node::open(
+            node_dir.path(),
+            specs.clone(),
+            lockstep_node::CheckAddresses {
+                bridge: lockstep_devnet::BRIDGE,
+                commitments: Some(devnet.config().commitments()),
+            },
+        )
+        .unwrap();
         let t = Instant::now();
         let outcomes = node.sync(&devnet.l1).unwrap();
         let secs = t.elapsed().as_secs_f64();

@@ -1,9 +1,10 @@
 //! The lockstep driver.
 
 use crate::NodeError;
-use alloy_primitives::B256;
+use alloy_primitives::{Address, B256};
 use kona_genesis::RollupConfig;
 use lockstep_chainspec::ChainSpec;
+use lockstep_crosschain::{BatchVerdict, ChainOutput, CrossChainCheck};
 use lockstep_derive::{
     block_info, op_block, ChainDeriver, DeriveError, Derived, L1Window, L2BlockInfo, L2Window,
 };
@@ -56,6 +57,16 @@ impl ChainState {
     }
 }
 
+/// The superchain-wide addresses the cross-chain check reads (DESIGN.md 5.1 and 5.6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckAddresses {
+    /// The bridge predeploy, the same on every chain.
+    pub bridge: Address,
+    /// The L1 contract where the sequencer commits each batch; `None`: no commitments are
+    /// checked.
+    pub commitments: Option<Address>,
+}
+
 /// One chain's part of a processed L1 block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ChainStep {
@@ -84,6 +95,9 @@ pub enum StepOutcome {
         chains: Vec<ChainStep>,
         /// The superchain batch it closed, if any.
         batch: Option<BatchRecord>,
+        /// The verdicts written by this L1 block: the closed batch's, and those of earlier
+        /// batches whose commitment arrived in this block.
+        verdicts: Vec<BatchVerdict>,
     },
     /// The L1 reorganised: every chain and batch was unwound to the common ancestor.
     Reorged {
@@ -100,8 +114,10 @@ pub enum StepOutcome {
 /// MDBX write transaction.
 #[derive(Debug)]
 pub struct Node {
-    env: DatabaseEnv,
+    env: Arc<DatabaseEnv>,
     chains: Vec<ChainState>,
+    check: CrossChainCheck,
+    commitments: Option<Address>,
     l1: L1Window,
     prepared: bool,
 }
@@ -109,13 +125,21 @@ pub struct Node {
 impl Node {
     /// Opens (or creates) the node's database in `datadir` for `chains`, writing each chain's
     /// genesis if it is new.
-    pub fn open(datadir: &std::path::Path, chains: Vec<ChainSpec>) -> Result<Self, NodeError> {
+    pub fn open(
+        datadir: &std::path::Path,
+        chains: Vec<ChainSpec>,
+        addresses: CheckAddresses,
+    ) -> Result<Self, NodeError> {
         let env = DatabaseEnv::open(datadir, lockstep_storage::DatabaseMode::ReadWrite)?;
-        Self::with_env(env, chains)
+        Self::with_env(Arc::new(env), chains, addresses)
     }
 
-    /// The node over an open database.
-    pub fn with_env(env: DatabaseEnv, chains: Vec<ChainSpec>) -> Result<Self, NodeError> {
+    /// The node over an open database (which RPC servers may share).
+    pub fn with_env(
+        env: Arc<DatabaseEnv>,
+        chains: Vec<ChainSpec>,
+        addresses: CheckAddresses,
+    ) -> Result<Self, NodeError> {
         if chains.is_empty() {
             return Err(NodeError::Config("the superchain set has no chains".into()));
         }
@@ -147,14 +171,40 @@ impl Node {
             });
         }
         tx.commit()?;
-        let mut node = Self { env, chains: states, l1: L1Window::default(), prepared: false };
+        let check = CrossChainCheck {
+            chains: states.iter().map(ChainState::chain_id).collect(),
+            bridge: addresses.bridge,
+        };
+        let mut node = Self {
+            env,
+            chains: states,
+            check,
+            commitments: addresses.commitments,
+            l1: L1Window::default(),
+            prepared: false,
+        };
         node.load_heads()?;
         Ok(node)
     }
 
     /// The database.
-    pub const fn database(&self) -> &DatabaseEnv {
+    pub fn database(&self) -> &DatabaseEnv {
         &self.env
+    }
+
+    /// The database, to share with readers such as the RPC server.
+    pub fn shared_database(&self) -> Arc<DatabaseEnv> {
+        self.env.clone()
+    }
+
+    /// The verdict of batch `index`, if it was checked.
+    pub fn verdict(&self, index: u64) -> Result<Option<BatchVerdict>, NodeError> {
+        Ok(lockstep_crosschain::verdict(&self.env.tx()?, index)?)
+    }
+
+    /// How many batches are flagged.
+    pub fn flagged_count(&self) -> Result<u64, NodeError> {
+        Ok(lockstep_crosschain::flagged_count(&self.env.tx()?)?)
     }
 
     /// The chain ids, in the superchain set's order.
@@ -340,6 +390,7 @@ impl Node {
         let l1_hash = block.hash;
         let parent_hash = block.header.parent_hash;
         let l1_timestamp = block.header.timestamp;
+        let commitments = self.commitments_in(&block);
         self.l1.insert(block, blobs);
         self.l1.set_limit(number);
         // every chain derives and executes on its own thread, against a read snapshot with its
@@ -411,6 +462,18 @@ impl Node {
         } else {
             None
         };
+        // DESIGN.md 5.4-5.6: the check, in the same transaction as the blocks it checks
+        let mut verdicts = Vec::new();
+        if let Some(record) = &batch {
+            let outputs = self.outputs(&tx, record)?;
+            verdicts.push(self.check.check_batch(&tx, record, outputs)?);
+        }
+        for commitment in &commitments {
+            if let Some(updated) = self.check.record_commitment(&tx, commitment)? {
+                verdicts.retain(|v| v.batch != updated.batch);
+                verdicts.push(updated);
+            }
+        }
         let heads: Vec<ChainCursor> = self.chains.iter().map(ChainState::cursor).collect();
         for head in &heads {
             let cursor = DerivationCursor { l1_number: number, l1_hash, head: *head };
@@ -434,7 +497,84 @@ impl Node {
             .unwrap_or(number)
             .min(number);
         self.l1.prune_below(keep);
-        Ok(StepOutcome::Processed { l1_number: number, l1_hash, chains: steps, batch })
+        for verdict in verdicts.iter().filter(|v| !v.matches) {
+            let counts: Vec<String> =
+                verdict.counts().iter().map(|(c, n)| format!("{c}={n}")).collect();
+            tracing::warn!(
+                target: "lockstep::crosschain",
+                batch = verdict.batch,
+                l1_block = verdict.l1_block,
+                differences = %counts.join(" "),
+                "superchain batch FLAGGED: burns and mints disagree; `lockstep evidence export \
+                 --batch {}` writes the evidence",
+                verdict.batch
+            );
+        }
+        Ok(StepOutcome::Processed { l1_number: number, l1_hash, chains: steps, batch, verdicts })
+    }
+
+    /// The sequencer's commitments in `block`: `Committed` logs of the commitment contract in
+    /// successful transactions.
+    fn commitments_in(&self, block: &L1Block) -> Vec<lockstep_crosschain::Commitment> {
+        let Some(address) = self.commitments else { return Vec::new() };
+        let mut out = Vec::new();
+        for (transaction, receipt) in block.transactions.iter().zip(&block.receipts) {
+            if !alloy_consensus::TxReceipt::status(receipt) {
+                continue;
+            }
+            for log in alloy_consensus::TxReceipt::logs(receipt) {
+                if log.address != address {
+                    continue;
+                }
+                let hash = *transaction.tx_hash();
+                if let Some(c) =
+                    lockstep_crosschain::decode_commitment(block.header.number, hash, log)
+                {
+                    out.push(c);
+                }
+            }
+        }
+        out
+    }
+
+    /// Every chain's output at the end of `batch` (DESIGN.md 5.5).
+    fn outputs<T: lockstep_storage::TableRead>(
+        &self,
+        tx: &T,
+        batch: &BatchRecord,
+    ) -> Result<Vec<ChainOutput>, NodeError> {
+        batch
+            .ranges
+            .iter()
+            .map(|range| {
+                let provider = ChainProvider::new(tx, range.chain_id);
+                let missing = |what: &str| {
+                    NodeError::Inconsistent(format!(
+                        "chain {} block {}: no {what}",
+                        range.chain_id, range.last
+                    ))
+                };
+                let header = provider.header(range.last)?.ok_or_else(|| missing("header"))?;
+                let block_hash =
+                    provider.block_hash(range.last)?.ok_or_else(|| missing("block hash"))?;
+                let passer = provider
+                    .message_passer_root(range.last)?
+                    .ok_or_else(|| missing("message passer storage root"))?;
+                Ok(ChainOutput {
+                    chain_id: range.chain_id,
+                    first: range.first,
+                    last: range.last,
+                    block_hash,
+                    state_root: header.state_root,
+                    message_passer_storage_root: passer,
+                    output_root: lockstep_execution::output_root(
+                        header.state_root,
+                        passer,
+                        block_hash,
+                    ),
+                })
+            })
+            .collect()
     }
 
     /// Derives and executes what L1 block `number` makes safe on one chain, in `tx`.
@@ -463,6 +603,13 @@ impl Node {
                 Ok(Derived::Attributes(attributes)) => {
                     let executed = chain.executor.execute(tx, &attributes.inner)?;
                     let block = executed.block;
+                    if block.header.withdrawals_root.is_none() {
+                        // before Isthmus the header does not carry it: keep it for output roots
+                        let provider = ChainProvider::new(tx, chain.chain_id());
+                        let root =
+                            provider.storage_root(lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER)?;
+                        provider.put_message_passer_root(block.header.number, root)?;
+                    }
                     step.blocks += 1;
                     step.transactions += block.transactions.len() as u64;
                     step.gas += block.header.gas_used;
@@ -506,6 +653,20 @@ impl Node {
             entry = walker.prev()?;
         }
         drop(walker);
+        let above = ancestor.as_ref().map_or(0, |(n, _)| n + 1);
+        let mut doomed_batches = Vec::new();
+        let mut batches = tx.cursor::<SuperchainBatches>()?;
+        let mut entry = batches.last()?;
+        while let Some((_, record)) = entry {
+            if record.l1_number < above {
+                break;
+            }
+            doomed_batches.push(record);
+            entry = batches.prev()?;
+        }
+        drop(batches);
+        // before the blocks go: the transfers are found again in their receipts
+        self.check.unwind(&tx, &doomed_batches, ancestor.as_ref().map(|(n, _)| *n))?;
         let mut unwound = Vec::new();
         for chain in &self.chains {
             let provider = ChainProvider::new(&tx, chain.chain_id());
@@ -527,22 +688,10 @@ impl Node {
             provider.unwind_to(target)?;
             unwound.push((chain.chain_id(), head - target));
         }
-        let above = ancestor.as_ref().map_or(0, |(n, _)| n + 1);
         delete_from::<L1Blocks>(&tx, above)?;
         delete_from::<BatchByL1Block>(&tx, above)?;
-        let mut batches = tx.cursor::<SuperchainBatches>()?;
-        let mut doomed = Vec::new();
-        let mut entry = batches.last()?;
-        while let Some((index, record)) = entry {
-            if record.l1_number < above {
-                break;
-            }
-            doomed.push(index);
-            entry = batches.prev()?;
-        }
-        drop(batches);
-        for index in doomed {
-            tx.delete::<SuperchainBatches>(&index)?;
+        for record in &doomed_batches {
+            tx.delete::<SuperchainBatches>(&record.index)?;
         }
         for chain in &self.chains {
             match &ancestor {

@@ -12,6 +12,9 @@ pub enum NodeError {
     /// Derivation failed in a way the node cannot recover from by itself.
     #[error("derivation: {0}")]
     Derive(#[from] lockstep_derive::DeriveError),
+    /// The cross-chain check failed to read or write its records.
+    #[error("cross-chain check: {0}")]
+    CrossChain(#[from] lockstep_crosschain::CrossChainError),
     /// The L1 failed (after retries, where retrying made sense).
     #[error("L1: {0}")]
     L1(#[from] lockstep_l1::L1Error),

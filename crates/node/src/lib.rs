@@ -16,6 +16,8 @@ mod driver;
 mod error;
 mod progress;
 
-pub use driver::{cursor_report, ChainCursorReport, ChainStep, CursorReport, Node, StepOutcome};
+pub use driver::{
+    cursor_report, ChainCursorReport, ChainStep, CheckAddresses, CursorReport, Node, StepOutcome,
+};
 pub use error::NodeError;
 pub use progress::Progress;

@@ -4,7 +4,7 @@ use crate::StepOutcome;
 use std::time::{Duration, Instant};
 
 /// Accumulates what the node did and reports it at most once per interval: the L1 head and
-/// cursor, every chain's head, batches closed, blocks/s, Mgas/s and the ETA to the L1 tip.
+/// cursor, every chain's head, batches closed and flagged, blocks/s, Mgas/s and the ETA to the L1 tip.
 #[derive(Debug)]
 pub struct Progress {
     interval: Duration,
@@ -21,6 +21,8 @@ pub struct Progress {
     pub gas: u64,
     /// Superchain batches closed.
     pub batches: u64,
+    /// Batches flagged in the database (set by the caller from [`crate::Node::flagged_count`]).
+    pub flagged: u64,
     /// L1 reorgs handled.
     pub reorgs: u64,
     /// The last L1 block processed.
@@ -44,6 +46,7 @@ impl Progress {
             l2_blocks: 0,
             gas: 0,
             batches: 0,
+            flagged: 0,
             reorgs: 0,
             l1_cursor: None,
             heads: Vec::new(),
@@ -101,6 +104,7 @@ impl Progress {
             l1_cursor = self.l1_cursor,
             heads = %heads.join(" "),
             batches = self.batches,
+            flagged = self.flagged,
             blocks_per_s = format_args!("{:.1}", self.window_blocks as f64 / secs),
             mgas_per_s = format_args!("{:.1}", self.window_gas as f64 / secs / 1e6),
             eta = %eta,

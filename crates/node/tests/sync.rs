@@ -20,10 +20,17 @@ fn options() -> DevnetOptions {
     DevnetOptions { blocks_per_batch: 6, txs_per_block: 6, seed: 11, ..Default::default() }
 }
 
+fn check_addresses(config: &lockstep_devnet::DevnetConfig) -> lockstep_node::CheckAddresses {
+    lockstep_node::CheckAddresses {
+        bridge: lockstep_devnet::BRIDGE,
+        commitments: Some(config.commitments()),
+    }
+}
+
 fn node_for<L: L1Node>(devnet: &Devnet<L>, dir: &std::path::Path) -> Node {
     let config = devnet.config();
     let specs = config.chains.iter().map(|c| config.chain_spec(c.chain_id)).collect();
-    Node::open(dir, specs).unwrap()
+    Node::open(dir, specs, check_addresses(config)).unwrap()
 }
 
 /// Every block of every chain in the node's database has the sequencer's hash, and the node
@@ -389,7 +396,7 @@ fn a_node_pointed_at_the_wrong_l1_says_so_and_writes_nothing() {
             spec
         })
         .collect();
-    let mut node = Node::open(&dir.path().join("node"), specs).unwrap();
+    let mut node = Node::open(&dir.path().join("node"), specs, check_addresses(config)).unwrap();
     let err = node.sync(&devnet.l1).unwrap_err();
     assert!(matches!(err, lockstep_node::NodeError::WrongL1 { .. }), "{err}");
     assert!(err.to_string().contains("is --l1.rpc the right L1"), "{err}");
