@@ -39,6 +39,9 @@ enum Command {
     /// batcher posting every chain's batches and the commitments to L1, and the verifier node
     /// deriving both chains back from L1 alone.
     Devnet(crate::devnet::DevnetArgs),
+    /// Evidence of flagged batches, for challengers.
+    #[command(subcommand)]
+    Evidence(crate::evidence::EvidenceCommand),
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +90,7 @@ impl Cli {
             Command::Node(args) => crate::node::run(&args),
             Command::Decode(args) => crate::decode::run(&args),
             Command::Devnet(args) => crate::devnet::run(&args).map(drop),
+            Command::Evidence(command) => crate::evidence::run(&command),
         }
     }
 }

@@ -6,6 +6,7 @@ use clap::Parser;
 mod cli;
 mod decode;
 mod devnet;
+mod evidence;
 mod node;
 
 fn main() {

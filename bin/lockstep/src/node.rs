@@ -5,7 +5,8 @@ use eyre::WrapErr;
 use lockstep_chainspec::SuperchainSet;
 use lockstep_l1::{Backoff, JsonRpcL1, L1Source, Retrying};
 use lockstep_node::{CheckAddresses, Node, Progress};
-use std::{path::PathBuf, time::Duration};
+use lockstep_rpc::LiveStatus;
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 /// Flags of `lockstep node`.
 #[derive(Debug, Args)]
@@ -31,6 +32,15 @@ pub(crate) struct NodeArgs {
     /// Seconds between progress lines.
     #[arg(long, env = "LOCKSTEP_LOG_INTERVAL", default_value_t = 5.0)]
     log_interval: f64,
+    /// Serve the `superchain_` JSON-RPC namespace over HTTP (see the README).
+    #[arg(long, env = "LOCKSTEP_HTTP")]
+    http: bool,
+    /// Address of the JSON-RPC server; loopback by default.
+    #[arg(long = "http.addr", env = "LOCKSTEP_HTTP_ADDR", default_value = "127.0.0.1")]
+    http_addr: std::net::IpAddr,
+    /// Port of the JSON-RPC server (0: any free port, logged at start).
+    #[arg(long = "http.port", env = "LOCKSTEP_HTTP_PORT", default_value_t = 8545)]
+    http_port: u16,
     /// Exit once the node has reached the L1 head, printing a JSON status (heads, roots, L1
     /// cursor, batches) to stdout.
     #[arg(long)]
@@ -64,6 +74,18 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     let mut node = Node::open(&args.datadir, specs, addresses)
         .wrap_err_with(|| format!("opening the node in {}", args.datadir.display()))?;
     let l1 = Retrying::new(l1, Backoff::default());
+    let live = Arc::new(LiveStatus::default());
+    let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
+    let _server = if args.http {
+        let addr = std::net::SocketAddr::new(args.http_addr, args.http_port);
+        let (bound, handle) = runtime
+            .block_on(lockstep_rpc::serve(node.shared_database(), live.clone(), addr))
+            .wrap_err_with(|| format!("serving JSON-RPC on {addr}"))?;
+        tracing::info!(url = %format!("http://{bound}"), "superchain_ JSON-RPC");
+        Some(handle)
+    } else {
+        None
+    };
     tracing::info!(
         datadir = %args.datadir.display(),
         chains = ?node.chain_ids(),
@@ -71,12 +93,15 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
         "node started"
     );
     let mut progress = Progress::new(Duration::from_secs_f64(args.log_interval.max(0.1)));
+    progress.flagged = node.flagged_count()?;
     let poll = Duration::from_secs_f64(args.poll_interval.max(0.05));
     loop {
         let mut head = l1.head_number()?;
+        live.set_l1_head(head);
         match node.step(&l1)? {
             Some(outcome) => {
                 progress.record(&outcome);
+                progress.flagged = node.flagged_count()?;
                 progress.maybe_report(head, false);
             }
             None => {
@@ -112,6 +137,7 @@ pub(crate) fn status(node: &Node) -> eyre::Result<serde_json::Value> {
     Ok(serde_json::json!({
         "l1": cursor.map(|(n, h)| serde_json::json!({"number": n, "hash": h})),
         "batches": node.batches()?,
+        "flagged": node.flagged_count()?,
         "heads": heads,
     }))
 }

@@ -26,7 +26,9 @@ pub use check::{
 };
 pub use error::CrossChainError;
 pub use extract::{bridge_events, BridgeEvent, EventKind, Located};
-pub use store::{commitment, flagged, flagged_count, transfer, verdict, CrossChainCheck};
+pub use store::{
+    commitment, flagged, flagged_count, transfer, verdict, verdicts_checked, CrossChainCheck,
+};
 pub use verdict::{
     BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference, EventLocation,
     ForeignEvent, PairRoots, ProvenEvent, RecordedEvent, TransferRecord, TransferStatus,

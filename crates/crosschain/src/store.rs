@@ -291,3 +291,8 @@ pub fn flagged<K: TransactionKind>(
 pub fn flagged_count<K: TransactionKind>(tx: &DbTx<'_, K>) -> Result<u64, CrossChainError> {
     Ok(tx.entries::<FlaggedBatches>()? as u64)
 }
+
+/// How many batches have a verdict.
+pub fn verdicts_checked<K: TransactionKind>(tx: &DbTx<'_, K>) -> Result<u64, CrossChainError> {
+    Ok(tx.entries::<BatchVerdicts>()? as u64)
+}

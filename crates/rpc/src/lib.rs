@@ -1,0 +1,22 @@
+//! lockstep's JSON-RPC server (jsonrpsee): the `superchain_` namespace, read from the node's
+//! database while the node writes it.
+//!
+//! | method | params | result |
+//! |---|---|---|
+//! | `superchain_syncStatus` | none | L1 head and cursor, every chain's head, batches checked and flagged |
+//! | `superchain_getBatch` | `index` | the batch's summary, or `null` |
+//! | `superchain_getBatchByL1Block` | `l1Number` | the summary of the batch that L1 block closed, or `null` |
+//! | `superchain_listFlagged` | `from?`, `limit?` (≤ 1000, default 100) | `{ flagged: [...], next }` |
+//! | `superchain_getTransfer` | `source`, `destination`, `nonce` | the transfer's record, or `null` |
+//! | `superchain_getEvidence` | `index` | the flagged batch's evidence, or `null` if it matches |
+//!
+//! Numbers are accepted as JSON numbers, `0x` hex or decimal strings. Bad parameters get error
+//! `-32602` with a message naming the parameter; a database failure gets `-32000`.
+//!
+//! Good starting point: [`serve`].
+
+#![cfg_attr(not(test), warn(unused_crate_dependencies))]
+
+mod superchain;
+
+pub use superchain::{batch_summary, serve, LiveStatus, LIST_LIMIT};
