@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# A long devnet soak, outside CI: a clean run of BATCHES batches must mint every burn and show no
-# differing pair; then one run per mint fault must show a difference in exactly the faulty batch
-# (and, for delay-mint, the next one).
+# A long devnet soak, outside CI: a clean run of BATCHES batches must flag nothing (exit 0); then
+# one run per fault, injected at the middle batch, must flag exactly that batch (and, for
+# delay-mint, the next one as LateMint) and exit 3.
 # Usage: scripts/soak.sh [BATCHES] [TXS_PER_BLOCK]   (default 200 and 16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,28 +10,36 @@ txs="${2:-16}"
 scripts/setup.sh
 cargo build --release --locked -p lockstep
 bin=target/release/lockstep
-check() {
-  python3 "$checker" "$1"
-}
 checker=$(mktemp)
-trap 'rm -f "$checker"' EXIT
+out=$(mktemp)
+trap 'rm -f "$checker" "$out"' EXIT
 cat > "$checker" <<'PY'
 import json, sys
-summary = json.load(sys.stdin)
-expected = [int(b) for b in sys.argv[1].split(",") if b]
-differing = [b["index"] for b in summary["batches"] if b["pairsDiffering"]]
+summary = json.load(open(sys.argv[1]))
+expected = sys.argv[2]
+code = int(sys.argv[3])
+flagged = ",".join("%d:%s" % (f["batch"], "+".join(sorted(f["classifications"]))) for f in summary["flagged"])
 t = summary["transfers"]
-print("  %d batches, %d burned, %d minted, %s s, differing batches %s"
-      % (summary["batchesPosted"], t["burned"], t["minted"], summary["seconds"], differing))
-sys.exit(0 if differing == expected else 1)
+print("  %d batches checked, %d burns, %d mints, %s s, exit %d, flagged [%s]"
+      % (summary["batchesChecked"], t["burns"], t["mints"], summary["seconds"], code, flagged))
+ok = flagged == expected and code == (3 if expected else 0)
+sys.exit(0 if ok else 1)
 PY
+run() {
+  local expected="$1"; shift
+  local code=0
+  "$bin" devnet --batches "$batches" --txs-per-block "$txs" --seed 7 "$@" > "$out" 2>/dev/null || code=$?
+  python3 "$checker" "$out" "$expected" "$code"
+}
 echo "soak: clean run of $batches batches"
-"$bin" devnet --batches "$batches" --txs-per-block "$txs" --seed 7 2>/dev/null | check ""
-fault_batch=$((batches / 2))
-for fault in drop-mint forge-mint alter-amount reorder-mints; do
-  echo "soak: $fault@$fault_batch"
-  "$bin" devnet --batches "$batches" --txs-per-block "$txs" --seed 7 --fault "$fault@$fault_batch" 2>/dev/null | check "$fault_batch"
+run ""
+b=$((batches / 2))
+for pair in drop-mint:MissingMint forge-mint:UnbackedMint alter-amount:AlteredMint \
+    reorder-mints:OrderMismatch bad-output-root:InvalidOutputRoot bad-commitment:InvalidCommitment; do
+  fault="${pair%%:*}"
+  echo "soak: $fault@$b"
+  run "$b:${pair##*:}" --fault "$fault@$b"
 done
-echo "soak: delay-mint@$fault_batch"
-"$bin" devnet --batches "$batches" --txs-per-block "$txs" --seed 7 --fault "delay-mint@$fault_batch" 2>/dev/null | check "$fault_batch,$((fault_batch + 1))"
+echo "soak: delay-mint@$b"
+run "$b:MissingMint,$((b + 1)):LateMint" --fault "delay-mint@$b"
 echo "soak: passed"

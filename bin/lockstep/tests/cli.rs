@@ -147,21 +147,22 @@ fn init_both_devnet_chains_into_one_datadir() {
 }
 
 #[test]
-fn bounded_devnet_prints_a_summary_with_the_injected_fault() {
+fn bounded_devnet_flags_the_injected_fault_and_exits_3() {
     let out =
         lockstep(&["devnet", "--batches", "3", "--fault", "drop-mint@1", "--txs-per-block", "4"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(out.status.code(), Some(3), "a flagged run exits 3: {}", stderr(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(summary["batchesPosted"], 3);
-    let batches = summary["batches"].as_array().unwrap();
-    let differing: Vec<u64> = batches
+    assert_eq!(summary["batchesChecked"], 3);
+    let flagged: Vec<u64> = summary["flagged"]
+        .as_array()
+        .unwrap()
         .iter()
-        .filter(|b| !b["pairsDiffering"].as_array().unwrap().is_empty())
-        .map(|b| b["index"].as_u64().unwrap())
+        .map(|b| b["batch"].as_u64().unwrap())
         .collect();
-    assert_eq!(differing, vec![1], "only the faulty batch differs");
-    let burned = summary["transfers"]["burned"].as_u64().unwrap();
-    assert_eq!(summary["transfers"]["minted"].as_u64().unwrap(), burned - 1);
+    assert_eq!(flagged, vec![1], "only the faulty batch is flagged");
+    assert_eq!(summary["flagged"][0]["classifications"], serde_json::json!({"MissingMint": 1}));
+    let burns = summary["transfers"]["burns"].as_u64().unwrap();
+    assert_eq!(summary["transfers"]["mints"].as_u64().unwrap(), burns - 1);
 
     let bad = lockstep(&["devnet", "--batches", "1", "--blocks-per-batch", "4"]);
     assert!(!bad.status.success());

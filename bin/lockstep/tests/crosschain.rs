@@ -1,0 +1,488 @@
+//! The cross-chain check end to end, as node runners, challengers and CI use it:
+//! `lockstep devnet --fault KIND@BATCH` exits 3 with exactly the faulty batches flagged,
+//! `lockstep evidence export` writes evidence that a verifier written here (its own keccak,
+//! ABI encoding and Merkle folding; nothing from the tree builder) accepts, a long clean run
+//! exits 0, and `superchain_*` answers curl over HTTP.
+
+#![allow(clippy::unwrap_used)]
+
+use lockstep_l1::test_utils::{spawn_anvil, Anvil};
+use lockstep_storage::{ChainProvider, DatabaseEnv, DatabaseMode};
+use serde_json::{json, Value};
+use std::{
+    collections::BTreeMap,
+    path::Path,
+    process::{Command, Output, Stdio},
+    time::{Duration, Instant},
+};
+
+fn lockstep(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lockstep"))
+        .args(args)
+        .env("RUST_BACKTRACE", "0")
+        .env_remove("LOCKSTEP_DATADIR")
+        .output()
+        .expect("run lockstep")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A verifier of exported evidence that trusts nothing of lockstep's tree code: keccak from
+/// RustCrypto's `sha3`, the leaf's ABI encoding and the proof folding written out here again
+/// from DESIGN.md 5.2-5.5.
+mod standalone {
+    use serde_json::Value;
+    use sha3::{Digest, Keccak256};
+
+    pub(crate) fn keccak(data: &[u8]) -> [u8; 32] {
+        Keccak256::digest(data).into()
+    }
+
+    pub(crate) fn bytes32(v: &Value) -> [u8; 32] {
+        let s = v.as_str().unwrap_or_else(|| panic!("not a hash: {v}"));
+        let raw = hex(s.trim_start_matches("0x"));
+        assert_eq!(raw.len(), 32, "{s}");
+        raw.try_into().unwrap()
+    }
+
+    fn hex(s: &str) -> Vec<u8> {
+        let s = if s.len() % 2 == 1 { format!("0{s}") } else { s.to_string() };
+        (0..s.len()).step_by(2).map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap()).collect()
+    }
+
+    /// A JSON number or 0x string as a big-endian 32-byte word.
+    fn word(v: &Value) -> [u8; 32] {
+        let raw = match v {
+            Value::Number(n) => n.as_u64().unwrap().to_be_bytes().to_vec(),
+            Value::String(s) => hex(s.trim_start_matches("0x")),
+            other => panic!("not a number: {other}"),
+        };
+        let mut out = [0u8; 32];
+        out[32 - raw.len()..].copy_from_slice(&raw);
+        out
+    }
+
+    /// `keccak256(abi.encode(source, destination, nonce, token, from, to, amount))`.
+    pub(crate) fn leaf(t: &Value) -> [u8; 32] {
+        let mut encoded = Vec::with_capacity(224);
+        for field in ["source", "destination", "nonce", "token", "from", "to", "amount"] {
+            encoded.extend_from_slice(&word(&t[field]));
+        }
+        keccak(&encoded)
+    }
+
+    fn hash_pair(a: &[u8; 32], b: &[u8; 32]) -> [u8; 32] {
+        let mut buf = [0u8; 64];
+        buf[..32].copy_from_slice(a);
+        buf[32..].copy_from_slice(b);
+        keccak(&buf)
+    }
+
+    /// The committed root a proof leads to from `leaf`.
+    pub(crate) fn fold(leaf: [u8; 32], proof: &Value) -> [u8; 32] {
+        let mut index = proof["index"].as_u64().unwrap();
+        let count = proof["count"].as_u64().unwrap();
+        assert!(index < count);
+        let siblings = proof["siblings"].as_array().unwrap();
+        assert_eq!(1u64 << siblings.len(), count.next_power_of_two().max(1), "proof height");
+        let mut node = leaf;
+        for sibling in siblings {
+            let sibling = bytes32(sibling);
+            node = if index % 2 == 0 {
+                hash_pair(&node, &sibling)
+            } else {
+                hash_pair(&sibling, &node)
+            };
+            index /= 2;
+        }
+        hash_pair(&node, &word(&Value::from(count)))
+    }
+
+    /// `keccak256(bytes32(0) ‖ stateRoot ‖ messagePasserStorageRoot ‖ blockHash)`.
+    pub(crate) fn output_root(state_root: [u8; 32], passer: [u8; 32], hash: [u8; 32]) -> [u8; 32] {
+        let mut buf = [0u8; 128];
+        buf[32..64].copy_from_slice(&state_root);
+        buf[64..96].copy_from_slice(&passer);
+        buf[96..].copy_from_slice(&hash);
+        keccak(&buf)
+    }
+}
+
+/// Checks exported evidence on its own terms and against the sequencer's database: every proof
+/// rebuilds its pair's root, every output root is the chain's block, and the roots differ
+/// exactly at the pairs the differences name. Returns the classifications.
+fn verify_evidence(evidence: &Value, sequencer: &DatabaseEnv) -> Vec<String> {
+    assert_eq!(evidence["version"], 1);
+    assert_eq!(evidence["matches"], false);
+    let tx = sequencer.tx().unwrap();
+    for chain in evidence["chains"].as_array().unwrap() {
+        let id = chain["chainId"].as_u64().unwrap();
+        let last = chain["last"].as_u64().unwrap();
+        let built = ChainProvider::new(&tx, id);
+        let header = built.header(last).unwrap().unwrap();
+        assert_eq!(
+            standalone::bytes32(&chain["blockHash"]),
+            built.block_hash(last).unwrap().unwrap().0
+        );
+        assert_eq!(standalone::bytes32(&chain["stateRoot"]), header.state_root.0);
+        assert_eq!(
+            standalone::bytes32(&chain["messagePasserStorageRoot"]),
+            header.withdrawals_root.unwrap().0,
+            "Isthmus: the header's withdrawals root is the message passer's storage root"
+        );
+        let recomputed = standalone::output_root(
+            standalone::bytes32(&chain["stateRoot"]),
+            standalone::bytes32(&chain["messagePasserStorageRoot"]),
+            standalone::bytes32(&chain["blockHash"]),
+        );
+        assert_eq!(standalone::bytes32(&chain["outputRoot"]), recomputed);
+    }
+    let mut roots = BTreeMap::new();
+    for pair in evidence["pairs"].as_array().unwrap() {
+        let key = (pair["source"].as_u64().unwrap(), pair["destination"].as_u64().unwrap());
+        roots.insert(
+            key,
+            (standalone::bytes32(&pair["burnRoot"]), standalone::bytes32(&pair["mintRoot"])),
+        );
+    }
+    let mut classes = Vec::new();
+    let mut pairs_named = std::collections::BTreeSet::new();
+    for d in evidence["differences"].as_array().unwrap() {
+        let class = d["classification"].as_str().unwrap().to_string();
+        let key = (d["source"].as_u64().unwrap(), d["destination"].as_u64().unwrap());
+        if class == "InvalidOutputRoot" {
+            let chain = evidence["chains"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["chainId"].as_u64() == Some(key.0))
+                .unwrap();
+            assert_eq!(d["computed"], chain["outputRoot"]);
+            assert_ne!(d["committed"], d["computed"]);
+        } else if class == "InvalidCommitment" {
+            let (burn, mint) = roots[&key];
+            let computed = standalone::bytes32(&d["computed"]);
+            assert!(computed == burn || computed == mint);
+            assert_ne!(d["committed"], d["computed"]);
+        } else {
+            pairs_named.insert(key);
+            let (burn_root, mint_root) = roots[&key];
+            for (side, root) in [("burn", burn_root), ("mint", mint_root)] {
+                let event = &d[side];
+                if event.is_null() {
+                    continue;
+                }
+                let leaf = standalone::leaf(&event["transfer"]);
+                assert_eq!(standalone::bytes32(&event["leaf"]), leaf, "{class} {side} leaf");
+                match &event["proof"] {
+                    Value::Null => {
+                        // only a burn of an earlier batch has no proof here
+                        assert_eq!(side, "burn");
+                        assert!(event["location"]["batch"].as_u64() < evidence["batch"].as_u64());
+                    }
+                    proof => {
+                        assert_eq!(standalone::fold(leaf, proof), root, "{class} {side} proof")
+                    }
+                }
+                assert!(event["location"]["txHash"].is_string());
+                assert!(event["location"]["logIndex"].is_u64());
+            }
+        }
+        classes.push(class);
+    }
+    for (key, (burn, mint)) in &roots {
+        assert_eq!(burn != mint, pairs_named.contains(key), "pair {key:?}: roots differ iff named");
+    }
+    classes
+}
+
+#[test]
+fn every_fault_is_flagged_at_its_batch_and_its_evidence_stands_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let datadir = dir.path().join("devnet");
+    let expected: BTreeMap<u64, &str> = [
+        (1, "MissingMint"),
+        (3, "MissingMint"),
+        (4, "LateMint"),
+        (6, "UnbackedMint"),
+        (8, "AlteredMint"),
+        (10, "OrderMismatch"),
+        (12, "InvalidOutputRoot"),
+        (14, "InvalidCommitment"),
+    ]
+    .into();
+    let started = Instant::now();
+    let out = lockstep(&[
+        "devnet",
+        "--batches",
+        "16",
+        "--txs-per-block",
+        "6",
+        "--datadir",
+        datadir.to_str().unwrap(),
+        "--fault",
+        "drop-mint@1",
+        "--fault",
+        "delay-mint@3",
+        "--fault",
+        "forge-mint@6",
+        "--fault",
+        "alter-amount@8",
+        "--fault",
+        "reorder-mints@10",
+        "--fault",
+        "bad-output-root@12",
+        "--fault",
+        "bad-commitment@14",
+    ]);
+    eprintln!("16-batch devnet with 7 faults: {:.1} s", started.elapsed().as_secs_f64());
+    assert_eq!(out.status.code(), Some(3), "flagged batches exit 3: {}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["batchesChecked"], 16);
+    let flagged: BTreeMap<u64, Vec<String>> = summary["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let kinds = f["classifications"].as_object().unwrap().keys().cloned().collect();
+            (f["batch"].as_u64().unwrap(), kinds)
+        })
+        .collect();
+    let want: BTreeMap<u64, Vec<String>> =
+        expected.iter().map(|(b, k)| (*b, vec![k.to_string()])).collect();
+    assert_eq!(flagged, want, "exactly the faulty batches, each with its classification");
+    assert!(summary["verifier"].as_array().unwrap().iter().all(|v| v["matchesSequencer"] == true));
+    let log = stderr(&out);
+    assert!(log.contains("superchain batch FLAGGED"), "a WARN per flagged batch");
+
+    let node = datadir.join("node");
+    let sequencer = DatabaseEnv::open(&datadir.join("sequencer"), DatabaseMode::ReadOnly).unwrap();
+    for (batch, kind) in &expected {
+        let file = dir.path().join(format!("evidence-{batch}.json"));
+        let out = lockstep(&[
+            "evidence",
+            "export",
+            "--datadir",
+            node.to_str().unwrap(),
+            "--batch",
+            &batch.to_string(),
+            "--out",
+            file.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let evidence: Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+        assert_eq!(evidence["batch"], *batch);
+        let classes = verify_evidence(&evidence, &sequencer);
+        assert!(
+            !classes.is_empty() && classes.iter().all(|c| c == kind),
+            "batch {batch}: {classes:?}"
+        );
+        if *kind == "LateMint" {
+            let d = &evidence["differences"][0];
+            assert_eq!(d["burn"]["location"]["batch"], 3, "the late mint pays batch 3's burn");
+        }
+    }
+    // a clean batch has no evidence; an unchecked one is not guessed at
+    for (batch, needle) in [("2", "matches"), ("99", "has not been checked")] {
+        let out = lockstep(&[
+            "evidence",
+            "export",
+            "--datadir",
+            node.to_str().unwrap(),
+            "--batch",
+            batch,
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(stderr(&out).contains(needle), "{}", stderr(&out));
+    }
+}
+
+#[test]
+fn a_long_clean_run_flags_nothing_and_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = lockstep(&[
+        "devnet",
+        "--batches",
+        "40",
+        "--txs-per-block",
+        "4",
+        "--seed",
+        "7",
+        "--datadir",
+        dir.path().join("devnet").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["batchesChecked"], 40);
+    assert_eq!(summary["flagged"], json!([]));
+    assert!(summary["transfers"]["burns"].as_u64().unwrap() > 100, "{summary}");
+    assert_eq!(summary["transfers"], summary["sequencerTransfers"]);
+    // every batch's commitment was seen and agrees
+    let env = DatabaseEnv::open(&dir.path().join("devnet/node"), DatabaseMode::ReadOnly).unwrap();
+    let tx = env.tx().unwrap();
+    for index in 0..40 {
+        let verdict = lockstep_crosschain::verdict(&tx, index).unwrap().unwrap();
+        assert!(verdict.matches);
+        assert!(
+            matches!(verdict.commitment, lockstep_crosschain::CommitmentCheck::Matches { .. }),
+            "batch {index}: {:?}",
+            verdict.commitment
+        );
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// One JSON-RPC call through curl; returns the whole response object.
+fn curl(url: &str, method: &str, params: Value) -> Value {
+    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+    let out = Command::new("curl")
+        .args(["-s", "--max-time", "10", "-H", "Content-Type: application/json", "-d", &body, url])
+        .output()
+        .expect("curl is installed by scripts/setup.sh");
+    assert!(out.status.success(), "curl {method}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{method}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
+    })
+}
+
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn superchain_rpc_answers_curl_over_http() {
+    let anvil: Anvil = {
+        let args = lockstep_devnet::DevnetConfig::default().anvil_args();
+        spawn_anvil(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let devnet = dir.path().join("devnet");
+    let out = lockstep(&[
+        "devnet",
+        "--l1.rpc",
+        &anvil.url,
+        "--batches",
+        "4",
+        "--txs-per-block",
+        "6",
+        "--fault",
+        "drop-mint@1",
+        "--datadir",
+        devnet.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let node = Killed(
+        Command::new(env!("CARGO_BIN_EXE_lockstep"))
+            .args([
+                "node",
+                "--superchain",
+                devnet.join("config/superchain.toml").to_str().unwrap(),
+                "--l1.rpc",
+                &anvil.url,
+                "--datadir",
+                dir.path().join("node").to_str().unwrap(),
+                "--l1.poll-interval",
+                "0.1",
+                "--http",
+                "--http.port",
+                &port.to_string(),
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        assert!(Instant::now() < deadline, "the node did not sync in time");
+        std::thread::sleep(Duration::from_millis(200));
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            continue;
+        }
+        let status = curl(&url, "superchain_syncStatus", json!([]))["result"].clone();
+        if status["synced"] == true && status["batchesChecked"].as_u64() >= Some(4) {
+            break status;
+        }
+    };
+    assert_eq!(status["flagged"], 1);
+    assert_eq!(status["chains"].as_array().unwrap().len(), 2);
+
+    let batch = curl(&url, "superchain_getBatch", json!([1]))["result"].clone();
+    assert_eq!(batch["status"], "flagged");
+    assert_eq!(batch["classifications"], json!({"MissingMint": 1}));
+    let by_l1 =
+        curl(&url, "superchain_getBatchByL1Block", json!([batch["l1Block"]]))["result"].clone();
+    assert_eq!(by_l1, batch);
+    let clean = curl(&url, "superchain_getBatch", json!(["0x2"]))["result"].clone();
+    assert_eq!(clean["status"], "matches");
+    assert_eq!(curl(&url, "superchain_getBatch", json!([1000]))["result"], Value::Null);
+
+    let list =
+        curl(&url, "superchain_listFlagged", json!({"from": 0, "limit": 10}))["result"].clone();
+    assert_eq!(list["flagged"].as_array().unwrap().len(), 1);
+    assert_eq!(list["flagged"][0]["batch"], 1);
+    assert_eq!(list["next"], Value::Null);
+
+    let evidence = curl(&url, "superchain_getEvidence", json!([1]))["result"].clone();
+    let d = &evidence["differences"][0];
+    assert_eq!(d["classification"], "MissingMint");
+    let burn = &d["burn"]["transfer"];
+    let transfer = curl(
+        &url,
+        "superchain_getTransfer",
+        json!([burn["source"], burn["destination"], burn["nonce"]]),
+    )["result"]
+        .clone();
+    assert_eq!(transfer["status"], "missing");
+    assert_eq!(transfer["burn"]["location"]["batch"], 1);
+    assert_eq!(transfer["mints"], json!([]));
+    assert_eq!(curl(&url, "superchain_getEvidence", json!([2]))["result"], Value::Null);
+
+    // a settled transfer: the first mint of batch 0 on either pair
+    let batch0 = curl(&url, "superchain_getBatch", json!([0]))["result"].clone();
+    let pair = batch0["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["burns"].as_u64() > Some(0))
+        .unwrap()
+        .clone();
+    let settled =
+        curl(&url, "superchain_getTransfer", json!([pair["source"], pair["destination"], "0"]))
+            ["result"]
+            .clone();
+    assert_eq!(settled["status"], "settled");
+
+    // bad parameters: JSON-RPC errors that say what is wrong, and the node keeps serving
+    for (method, params, needle) in [
+        ("superchain_getBatch", json!([]), "missing param `index`"),
+        ("superchain_getBatch", json!(["ten"]), "`index` must be a non-negative integer"),
+        ("superchain_getBatch", json!([-1]), "`index`"),
+        ("superchain_listFlagged", json!({"limit": 100000}), "`limit` must be 1 to 1000"),
+        ("superchain_listFlagged", json!({"bogus": 1}), "unknown param `bogus`"),
+        ("superchain_getTransfer", json!([901, 902]), "missing param `nonce`"),
+        ("superchain_getBatchByL1Block", json!(["0x10000000000000000"]), "too large"),
+    ] {
+        let answer = curl(&url, method, params.clone());
+        let err = &answer["error"];
+        assert_eq!(err["code"], -32602, "{method} {params}: {answer}");
+        assert!(err["message"].as_str().unwrap().contains(needle), "{method} {params}: {answer}");
+    }
+    let unknown = curl(&url, "superchain_nope", json!([]));
+    assert_eq!(unknown["error"]["code"], -32601);
+    assert_eq!(curl(&url, "superchain_syncStatus", json!([]))["result"]["flagged"], 1);
+    drop(node);
+}
