@@ -130,7 +130,11 @@ fn an_l1_reorg_under_the_node_unwinds_both_chains_and_derives_the_new_l1() {
     let anvil = devnet_anvil();
     let dir = tempfile::tempdir().unwrap();
     let l1 = lockstep_l1::JsonRpcL1::connect(&anvil.url).unwrap();
-    let mut devnet = Devnet::start_on(l1, &dir.path().join("sequencer"), options()).unwrap();
+    // a mint of batch 2 is paid late, in batch 3: the check's records span the reorgs below
+    let faults = vec!["delay-mint@2".parse().unwrap()];
+    let mut devnet =
+        Devnet::start_on(l1, &dir.path().join("sequencer"), DevnetOptions { faults, ..options() })
+            .unwrap();
     for _ in 0..4 {
         devnet.step().unwrap();
     }
@@ -167,6 +171,13 @@ fn an_l1_reorg_under_the_node_unwinds_both_chains_and_derives_the_new_l1() {
     let record = tx.get::<lockstep_storage::tables::L1Blocks>(&tip).unwrap().unwrap();
     assert_eq!(record.hash, new_tip.hash);
     drop(tx);
+    let flagged = |node: &Node| -> Vec<u64> {
+        (0..node.batches().unwrap())
+            .filter(|i| !node.verdict(*i).unwrap().unwrap().matches)
+            .collect()
+    };
+    assert_eq!(flagged(&node), [2, 3], "MissingMint in 2, LateMint in 3");
+    assert_same_check(&node, &devnet, &reader, &dir.path().join("fresh-1"));
 
     // 2. a deeper reorg drops the last two batches' L1 blocks for empty ones
     let head = reader.head_number().unwrap();
@@ -197,6 +208,40 @@ fn an_l1_reorg_under_the_node_unwinds_both_chains_and_derives_the_new_l1() {
         );
         assert_eq!(derived.block_hash(number + 1).unwrap(), None);
     }
+    drop(tx);
+    drop(built);
+    drop(sequencer);
+    assert_same_check(&node, &devnet, &reader, &dir.path().join("fresh-2"));
+}
+
+/// The cross-chain check's tables of `node` (verdicts, flagged list, transfer records,
+/// commitments) equal those of a node that synced `l1` from scratch: unwinding the check
+/// leaves exactly what never having seen the unwound blocks leaves.
+fn assert_same_check<L: L1Node>(
+    node: &Node,
+    devnet: &Devnet<L>,
+    l1: &lockstep_l1::JsonRpcL1,
+    fresh_dir: &std::path::Path,
+) {
+    use lockstep_storage::tables::{BatchCommitments, BatchVerdicts, FlaggedBatches, Transfers};
+    let mut fresh = node_for(devnet, fresh_dir);
+    fresh.sync(l1).unwrap();
+    let (a, b) = (node.database().tx().unwrap(), fresh.database().tx().unwrap());
+    assert_eq!(
+        a.walk_prefix::<BatchVerdicts>(&[]).unwrap(),
+        b.walk_prefix::<BatchVerdicts>(&[]).unwrap()
+    );
+    assert_eq!(
+        a.walk_prefix::<FlaggedBatches>(&[]).unwrap(),
+        b.walk_prefix::<FlaggedBatches>(&[]).unwrap()
+    );
+    let transfers = a.walk_prefix::<Transfers>(&[]).unwrap();
+    assert!(!transfers.is_empty());
+    assert_eq!(transfers, b.walk_prefix::<Transfers>(&[]).unwrap());
+    assert_eq!(
+        a.walk_prefix::<BatchCommitments>(&[]).unwrap(),
+        b.walk_prefix::<BatchCommitments>(&[]).unwrap()
+    );
 }
 
 #[test]
