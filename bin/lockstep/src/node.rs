@@ -38,9 +38,17 @@ pub(crate) struct NodeArgs {
     /// Address of the JSON-RPC server; loopback by default.
     #[arg(long = "http.addr", env = "LOCKSTEP_HTTP_ADDR", default_value = "127.0.0.1")]
     http_addr: std::net::IpAddr,
-    /// Port of the JSON-RPC server (0: any free port, logged at start).
+    /// Port of the `superchain_` namespace; chain number i of the set (from 0) serves its
+    /// `eth_` namespace on the port after it plus i (8546 for the first chain, 8547 for the
+    /// second, …). 0: free ports, logged at start.
     #[arg(long = "http.port", env = "LOCKSTEP_HTTP_PORT", default_value_t = 8545)]
     http_port: u16,
+    /// The widest block range one `eth_getLogs` may ask for.
+    #[arg(long = "rpc.max-logs-range", env = "LOCKSTEP_RPC_MAX_LOGS_RANGE", default_value_t = 10_000)]
+    max_logs_range: u64,
+    /// The most calls one JSON-RPC batch request may hold.
+    #[arg(long = "rpc.max-batch", env = "LOCKSTEP_RPC_MAX_BATCH", default_value_t = 100)]
+    max_batch: u32,
     /// Exit once the node has reached the L1 head, printing a JSON status (heads, roots, L1
     /// cursor, batches) to stdout.
     #[arg(long)]
@@ -55,6 +63,8 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
         tracing::warn!("the superchain set names no `commitments` contract: the sequencer's L1 commitments are not checked");
     }
     let specs: Vec<_> = set.chains.into_iter().map(|(_, spec)| spec).collect();
+    let rollups: Vec<_> =
+        specs.iter().map(|s| (s.chain_id(), Arc::new(s.rollup.clone()))).collect();
     let mut l1 = JsonRpcL1::connect(&args.l1_rpc)
         .wrap_err_with(|| format!("connecting to the L1 at {}", args.l1_rpc))?;
     if let Some(beacon) = &args.l1_beacon {
@@ -82,7 +92,35 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
             .block_on(lockstep_rpc::serve(node.shared_database(), live.clone(), addr))
             .wrap_err_with(|| format!("serving JSON-RPC on {addr}"))?;
         tracing::info!(url = %format!("http://{bound}"), "superchain_ JSON-RPC");
-        Some(handle)
+        let mut handles = vec![handle];
+        let limits = lockstep_rpc::EthLimits {
+            max_log_range: args.max_logs_range.max(1),
+            max_batch: args.max_batch.max(1),
+            ..Default::default()
+        };
+        for (i, (chain, rollup)) in rollups.iter().enumerate() {
+            let port = if args.http_port == 0 {
+                0
+            } else {
+                args.http_port
+                    .checked_add(1 + i as u16)
+                    .ok_or_else(|| eyre::eyre!("--http.port too high for {} chains", rollups.len()))?
+            };
+            let addr = std::net::SocketAddr::new(args.http_addr, port);
+            let (bound, handle) = runtime
+                .block_on(lockstep_rpc::serve_chain(
+                    node.shared_database(),
+                    live.clone(),
+                    *chain,
+                    rollup.clone(),
+                    limits,
+                    addr,
+                ))
+                .wrap_err_with(|| format!("serving chain {chain}'s eth_ JSON-RPC on {addr}"))?;
+            tracing::info!(chain, url = %format!("http://{bound}"), "eth_ JSON-RPC");
+            handles.push(handle);
+        }
+        Some(handles)
     } else {
         None
     };
@@ -95,9 +133,16 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     let mut progress = Progress::new(Duration::from_secs_f64(args.log_interval.max(0.1)));
     progress.flagged = node.flagged_count()?;
     let poll = Duration::from_secs_f64(args.poll_interval.max(0.05));
+    let mut steps = 0u64;
     loop {
         let mut head = l1.head_number()?;
         live.set_l1_head(head);
+        if steps % 64 == 0 {
+            if let Some(finalized) = l1.finalized_number()? {
+                live.set_l1_finalized(finalized);
+            }
+        }
+        steps += 1;
         match node.step(&l1)? {
             Some(outcome) => {
                 progress.record(&outcome);
@@ -105,6 +150,7 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
                 progress.maybe_report(head, false);
             }
             None => {
+                steps = 0;
                 progress.maybe_report(head, false);
                 if args.exit_when_synced {
                     head = l1.head_number()?;

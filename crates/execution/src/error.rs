@@ -25,6 +25,9 @@ pub enum ExecutionError {
     /// The payload attributes cannot make a valid block on the current head.
     #[error("invalid payload attributes: {0}")]
     InvalidAttributes(String),
+    /// A call could not be executed (the message is invalid on that state).
+    #[error("call failed: {0}")]
+    Call(String),
     /// The EVM rejected the block.
     #[error("block execution failed: {0}")]
     Block(#[from] alloy_evm::block::BlockExecutionError),

@@ -9,6 +9,7 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod call;
 mod env;
 mod error;
 mod executor;
@@ -16,6 +17,7 @@ mod recover;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 
+pub use call::{call, CallOutcome, CallRequest};
 pub use env::{base_fee_params, evm_env, extra_data, next_base_fee, spec_id};
 pub use error::ExecutionError;
 pub use executor::{

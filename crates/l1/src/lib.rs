@@ -69,6 +69,10 @@ pub trait L1Source {
     /// The blobs with versioned hashes `hashes` carried by `block`, in that order, each checked
     /// against its hash ([`verify_blob`]).
     fn blobs(&self, block: &L1Block, hashes: &[B256]) -> Result<Vec<Box<Blob>>, L1Error>;
+    /// The number of the latest finalized block, if the L1 says (`None`: it has no finality).
+    fn finalized_number(&self) -> Result<Option<u64>, L1Error> {
+        Ok(None)
+    }
 }
 
 /// The versioned hash of `blob`: its KZG commitment, computed here, hashed.
@@ -104,6 +108,9 @@ impl<S: L1Source + ?Sized> L1Source for &S {
     }
     fn blobs(&self, block: &L1Block, hashes: &[B256]) -> Result<Vec<Box<Blob>>, L1Error> {
         (**self).blobs(block, hashes)
+    }
+    fn finalized_number(&self) -> Result<Option<u64>, L1Error> {
+        (**self).finalized_number()
     }
 }
 

@@ -80,6 +80,10 @@ impl<S: L1Source> L1Source for Retrying<S> {
     ) -> Result<Vec<Box<alloy_eips::eip4844::Blob>>, L1Error> {
         self.retry("reading blobs", || self.inner.blobs(block, hashes))
     }
+
+    fn finalized_number(&self) -> Result<Option<u64>, L1Error> {
+        self.retry("reading the L1's finalized block", || self.inner.finalized_number())
+    }
 }
 
 #[cfg(test)]

@@ -140,6 +140,16 @@ impl L1Source for JsonRpcL1 {
         self.fetch(BlockNumberOrTag::Number(number))
     }
 
+    fn finalized_number(&self) -> Result<Option<u64>, L1Error> {
+        let block = self
+            .runtime
+            .block_on(async {
+                self.provider.get_block_by_number(BlockNumberOrTag::Finalized).await
+            })
+            .map_err(unreachable)?;
+        Ok(block.map(|b| b.header.number))
+    }
+
     fn blobs(&self, block: &L1Block, hashes: &[B256]) -> Result<Vec<Box<Blob>>, L1Error> {
         if hashes.is_empty() {
             return Ok(Vec::new());

@@ -17,6 +17,8 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod eth;
 mod superchain;
 
+pub use eth::{eth_module, receipt_json, serve_chain, server_config, EthLimits};
 pub use superchain::{batch_summary, serve, LiveStatus, LIST_LIMIT};

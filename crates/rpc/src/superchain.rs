@@ -27,6 +27,7 @@ pub const LIST_LIMIT: u64 = 1000;
 #[derive(Debug, Default)]
 pub struct LiveStatus {
     l1_head: AtomicU64,
+    l1_finalized: AtomicU64,
 }
 
 impl LiveStatus {
@@ -39,6 +40,16 @@ impl LiveStatus {
     pub fn l1_head(&self) -> Option<u64> {
         self.l1_head.load(Ordering::Relaxed).checked_sub(1)
     }
+
+    /// Records the L1's finalized block.
+    pub fn set_l1_finalized(&self, number: u64) {
+        self.l1_finalized.store(number.saturating_add(1), Ordering::Relaxed);
+    }
+
+    /// The L1's finalized block, if one was recorded.
+    pub fn l1_finalized(&self) -> Option<u64> {
+        self.l1_finalized.load(Ordering::Relaxed).checked_sub(1)
+    }
 }
 
 struct Context {
@@ -46,17 +57,17 @@ struct Context {
     live: Arc<LiveStatus>,
 }
 
-fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
+pub(crate) fn invalid_params(message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(-32602, message.into(), None::<()>)
 }
 
-fn server_error(message: impl std::fmt::Display) -> ErrorObjectOwned {
+pub(crate) fn server_error(message: impl std::fmt::Display) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(-32000, message.to_string(), None::<()>)
 }
 
 /// The params as a list (positional) of at most `names.len()` entries, or an object keyed by
 /// `names`; returned in `names` order, `None` where absent.
-fn params_by_name(
+pub(crate) fn params_by_name(
     params: &Params<'_>,
     names: &[&str],
 ) -> Result<Vec<Option<Value>>, ErrorObjectOwned> {
@@ -92,7 +103,7 @@ fn params_by_name(
     }
 }
 
-fn to_u256(name: &str, value: &Value) -> Result<U256, ErrorObjectOwned> {
+pub(crate) fn to_u256(name: &str, value: &Value) -> Result<U256, ErrorObjectOwned> {
     let bad = || {
         invalid_params(format!(
             "`{name}` must be a non-negative integer (a JSON number, 0x hex or decimal string), \
@@ -116,12 +127,12 @@ fn to_u256(name: &str, value: &Value) -> Result<U256, ErrorObjectOwned> {
     }
 }
 
-fn to_u64(name: &str, value: &Value) -> Result<u64, ErrorObjectOwned> {
+pub(crate) fn to_u64(name: &str, value: &Value) -> Result<u64, ErrorObjectOwned> {
     let n = to_u256(name, value)?;
     u64::try_from(n).map_err(|_| invalid_params(format!("`{name}` is too large: {n}")))
 }
 
-fn required<'a>(name: &str, value: &'a Option<Value>) -> Result<&'a Value, ErrorObjectOwned> {
+pub(crate) fn required<'a>(name: &str, value: &'a Option<Value>) -> Result<&'a Value, ErrorObjectOwned> {
     value.as_ref().ok_or_else(|| invalid_params(format!("missing param `{name}`")))
 }
 

@@ -73,7 +73,7 @@ struct Relay {
 /// The shared sequencer: every chain of the set, one database, one system key.
 #[derive(Debug)]
 pub struct SharedSequencer {
-    env: DatabaseEnv,
+    env: std::sync::Arc<DatabaseEnv>,
     chains: Vec<ChainState>,
     bridge: Address,
     signer: PrivateKeySigner,
@@ -109,7 +109,7 @@ impl SharedSequencer {
         }
         tx.commit()?;
         Ok(Self {
-            env,
+            env: std::sync::Arc::new(env),
             chains: states,
             bridge,
             signer,
@@ -122,6 +122,19 @@ impl SharedSequencer {
     /// The sequencer's database (for reads: receipts, blocks, state).
     pub fn database(&self) -> &DatabaseEnv {
         &self.env
+    }
+
+    /// The sequencer's database, to share with readers (the `eth_` endpoints).
+    pub fn shared_database(&self) -> std::sync::Arc<DatabaseEnv> {
+        self.env.clone()
+    }
+
+    /// Chain `chain_id`'s spec, if it is in the set.
+    pub fn chain_spec(&self, chain_id: u64) -> Option<std::sync::Arc<lockstep_chainspec::ChainSpec>> {
+        self.chains
+            .iter()
+            .find(|c| c.executor.chain_id() == chain_id)
+            .map(|c| std::sync::Arc::new(c.executor.spec().clone()))
     }
 
     /// The chain ids, in set order.

@@ -163,7 +163,56 @@ impl<'a, T: TableRead> ChainProvider<'a, T> {
 
     /// The state as revm reads it.
     pub const fn state(&self) -> StateProviderDb<'a, T> {
-        StateProviderDb { provider: *self }
+        StateProviderDb { provider: *self, at: None }
+    }
+
+    /// The state after block `number`, as revm reads it: the plain state with the changesets
+    /// of every later block undone on read.
+    pub const fn state_at(&self, number: u64) -> StateProviderDb<'a, T> {
+        StateProviderDb { provider: *self, at: Some(number) }
+    }
+
+    /// `address` after block `number`: the value the first later block changed it from, or the
+    /// current one. Costs a walk of every later block's account changeset.
+    pub fn account_at(&self, address: Address, number: u64) -> DbResult<Option<Account>> {
+        let head = self.head()?.map_or(0, |h| h.number);
+        for block in number.saturating_add(1)..=head {
+            let mut found = None;
+            self.tx.for_each_prefix::<AccountChangeSets>(
+                &key_bytes(&(self.chain, block)),
+                |_, before| {
+                    if before.address == address {
+                        found = Some(before.info);
+                    }
+                    Ok(found.is_none())
+                },
+            )?;
+            if let Some(info) = found {
+                return Ok(info);
+            }
+        }
+        self.account(address)
+    }
+
+    /// Slot `slot` of `address` after block `number` (see [`Self::account_at`]).
+    pub fn storage_at(&self, address: Address, slot: B256, number: u64) -> DbResult<U256> {
+        let head = self.head()?.map_or(0, |h| h.number);
+        for block in number.saturating_add(1)..=head {
+            let mut found = None;
+            self.tx.for_each_prefix::<StorageChangeSets>(
+                &key_bytes(&(self.chain, block)),
+                |_, before| {
+                    if before.address == address && before.slot == slot {
+                        found = Some(before.value);
+                    }
+                    Ok(found.is_none())
+                },
+            )?;
+            if let Some(value) = found {
+                return Ok(value);
+            }
+        }
+        self.storage(address, slot)
     }
 }
 
@@ -427,11 +476,13 @@ impl<T: TableWrite> ChainProvider<'_, T> {
 #[derive(Debug)]
 pub struct StateProviderDb<'a, T> {
     provider: ChainProvider<'a, T>,
+    /// `None`: the latest state; else the state after that block.
+    at: Option<u64>,
 }
 
 impl<T> Clone for StateProviderDb<'_, T> {
     fn clone(&self) -> Self {
-        Self { provider: self.provider }
+        Self { provider: self.provider, at: self.at }
     }
 }
 
@@ -439,7 +490,11 @@ impl<T: TableRead> DatabaseRef for StateProviderDb<'_, T> {
     type Error = DatabaseError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.provider.account(address)?.map(Into::into))
+        let account = match self.at {
+            None => self.provider.account(address)?,
+            Some(number) => self.provider.account_at(address, number)?,
+        };
+        Ok(account.map(Into::into))
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
@@ -450,7 +505,10 @@ impl<T: TableRead> DatabaseRef for StateProviderDb<'_, T> {
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
-        self.provider.storage(address, B256::from(index))
+        match self.at {
+            None => self.provider.storage(address, B256::from(index)),
+            Some(number) => self.provider.storage_at(address, B256::from(index), number),
+        }
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {

@@ -1,0 +1,731 @@
+//! The `eth_` namespace of one chain, and `optimism_outputAtBlock`, over the node's database.
+
+use crate::superchain::{invalid_params, params_by_name, required, server_error, to_u64, LiveStatus};
+use alloy_consensus::{Transaction, TxReceipt};
+use alloy_primitives::{Address, Bytes, B256};
+use jsonrpsee::{
+    server::{Server, ServerConfig, ServerHandle},
+    types::{ErrorObjectOwned, Params},
+    RpcModule,
+};
+use kona_genesis::RollupConfig;
+use lockstep_execution::{CallOutcome, CallRequest};
+use lockstep_storage::{
+    tables::{L1Blocks, TransactionHashes},
+    ChainProvider, DatabaseEnv, DbTx, RO,
+};
+use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
+use serde_json::{json, Value};
+use std::{net::SocketAddr, sync::Arc};
+
+/// Limits that keep one client from exhausting the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EthLimits {
+    /// The widest block range one `eth_getLogs` may ask for.
+    pub max_log_range: u64,
+    /// The most logs one `eth_getLogs` may return.
+    pub max_logs: usize,
+    /// How far back (in blocks) historical state may be read: the changeset window.
+    pub max_history: u64,
+    /// The largest request body in bytes.
+    pub max_request_bytes: u32,
+    /// The most calls in one batch request.
+    pub max_batch: u32,
+}
+
+impl Default for EthLimits {
+    fn default() -> Self {
+        Self {
+            max_log_range: 10_000,
+            max_logs: 20_000,
+            max_history: 8_192,
+            max_request_bytes: 1 << 20,
+            max_batch: 100,
+        }
+    }
+}
+
+struct Chain {
+    env: Arc<DatabaseEnv>,
+    live: Arc<LiveStatus>,
+    chain_id: u64,
+    rollup: Arc<RollupConfig>,
+    limits: EthLimits,
+}
+
+fn hex_u64(n: u64) -> String {
+    format!("0x{n:x}")
+}
+
+/// `-32001`, as geth says "resource not found"; `-32005` when a limit is exceeded.
+fn limit_exceeded(message: impl Into<String>) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(-32005, message.into(), None::<()>)
+}
+
+type Provider<'a> = ChainProvider<'a, DbTx<'a, RO>>;
+
+impl Chain {
+    fn tx(&self) -> Result<DbTx<'_, RO>, ErrorObjectOwned> {
+        self.env.tx().map_err(server_error)
+    }
+
+    fn head(&self, provider: &Provider<'_>) -> Result<u64, ErrorObjectOwned> {
+        Ok(provider.head().map_err(server_error)?.map_or(0, |h| h.number))
+    }
+
+    /// The chain's head recorded with the newest L1 block at or below `l1`.
+    fn head_at_l1(&self, tx: &DbTx<'_, RO>, l1: u64) -> Result<Option<u64>, ErrorObjectOwned> {
+        let mut cursor = tx.cursor::<L1Blocks>().map_err(server_error)?;
+        let mut entry = cursor.seek(&l1).map_err(server_error)?;
+        if entry.as_ref().is_none_or(|(n, _)| *n > l1) {
+            entry = match entry {
+                Some(_) => cursor.prev().map_err(server_error)?,
+                None => cursor.last().map_err(server_error)?,
+            };
+        }
+        Ok(entry.and_then(|(_, record)| {
+            record.heads.iter().find(|h| h.chain_id == self.chain_id).map(|h| h.number)
+        }))
+    }
+
+    /// A block tag or number (or an EIP-1898 object) as a block number. `latest` and `safe` are
+    /// the head (every block this node has is derived from L1, so safe); `finalized` is the
+    /// head derived from finalized L1; `pending` is `latest`; `earliest` is genesis.
+    fn resolve(
+        &self,
+        tx: &DbTx<'_, RO>,
+        provider: &Provider<'_>,
+        value: Option<&Value>,
+    ) -> Result<u64, ErrorObjectOwned> {
+        let head = self.head(provider)?;
+        let Some(value) = value else { return Ok(head) };
+        let number = match value {
+            Value::String(s) => match s.as_str() {
+                "latest" | "safe" | "pending" => head,
+                "earliest" => self.rollup.genesis.l2.number,
+                "finalized" => match self.live.l1_finalized() {
+                    Some(l1) => self.head_at_l1(tx, l1)?.unwrap_or(self.rollup.genesis.l2.number),
+                    None => self.rollup.genesis.l2.number,
+                },
+                _ => to_u64("block", value)?,
+            },
+            Value::Object(map) => {
+                if let Some(hash) = map.get("blockHash") {
+                    let hash: B256 = serde_json::from_value(hash.clone())
+                        .map_err(|e| invalid_params(format!("`blockHash`: {e}")))?;
+                    provider
+                        .block_number(hash)
+                        .map_err(server_error)?
+                        .ok_or_else(|| invalid_params(format!("block {hash} not found")))?
+                } else if let Some(number) = map.get("blockNumber") {
+                    return self.resolve(tx, provider, Some(number));
+                } else {
+                    return Err(invalid_params("a block object needs `blockHash` or `blockNumber`"));
+                }
+            }
+            Value::Number(_) => to_u64("block", value)?,
+            other => return Err(invalid_params(format!("not a block tag or number: {other}"))),
+        };
+        if number > head {
+            return Err(invalid_params(format!("block {number} is beyond the head {head}")));
+        }
+        Ok(number)
+    }
+
+    /// Checks that state after `number` can still be read.
+    fn check_history(&self, provider: &Provider<'_>, number: u64) -> Result<(), ErrorObjectOwned> {
+        let head = self.head(provider)?;
+        if head - number > self.limits.max_history {
+            return Err(limit_exceeded(format!(
+                "block {number} is {} blocks behind the head; historical state is kept for {}",
+                head - number,
+                self.limits.max_history
+            )));
+        }
+        Ok(())
+    }
+
+    fn block_by_number(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["block", "full"])?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let number = match self.resolve(&tx, &provider, Some(required("block", &p[0])?)) {
+            Ok(n) => n,
+            Err(e) if e.message().contains("beyond the head") => return Ok(Value::Null),
+            Err(e) => return Err(e),
+        };
+        block_json(&provider, number, full_flag(&p[1])?)
+    }
+
+    fn block_by_hash(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["hash", "full"])?;
+        let hash = hash_param("hash", required("hash", &p[0])?)?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        match provider.block_number(hash).map_err(server_error)? {
+            Some(number) => block_json(&provider, number, full_flag(&p[1])?),
+            None => Ok(Value::Null),
+        }
+    }
+
+    fn transaction_by_hash(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["hash"])?;
+        let hash = hash_param("hash", required("hash", &p[0])?)?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let Some(location) = tx
+            .get::<TransactionHashes>(&(self.chain_id, hash))
+            .map_err(server_error)?
+        else {
+            return Ok(Value::Null);
+        };
+        let block = BlockData::load(&provider, location.block)?;
+        Ok(block.map_or(Value::Null, |b| b.transaction(location.index as usize)))
+    }
+
+    fn receipt(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["hash"])?;
+        let hash = hash_param("hash", required("hash", &p[0])?)?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        receipt_json(&provider, hash)
+    }
+
+    fn block_receipts(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["block"])?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let number = match self.resolve(&tx, &provider, Some(required("block", &p[0])?)) {
+            Ok(n) => n,
+            Err(e) if e.message().contains("beyond the head") => return Ok(Value::Null),
+            Err(e) => return Err(e),
+        };
+        let Some(block) = BlockData::load(&provider, number)? else { return Ok(Value::Null) };
+        Ok(Value::Array((0..block.transactions.len()).map(|i| block.receipt(i)).collect()))
+    }
+
+    fn get_logs(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["filter"])?;
+        let filter = required("filter", &p[0])?;
+        let Value::Object(filter) = filter else {
+            return Err(invalid_params("the filter must be an object"));
+        };
+        if let Some(unknown) = filter
+            .keys()
+            .find(|k| !["fromBlock", "toBlock", "address", "topics", "blockHash"].contains(&k.as_str()))
+        {
+            return Err(invalid_params(format!("unknown filter field `{unknown}`")));
+        }
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let (from, to) = if let Some(hash) = filter.get("blockHash") {
+            if filter.contains_key("fromBlock") || filter.contains_key("toBlock") {
+                return Err(invalid_params("`blockHash` excludes `fromBlock` and `toBlock`"));
+            }
+            let hash = hash_param("blockHash", hash)?;
+            let number = provider
+                .block_number(hash)
+                .map_err(server_error)?
+                .ok_or_else(|| invalid_params(format!("block {hash} not found")))?;
+            (number, number)
+        } else {
+            let from = self.resolve(&tx, &provider, filter.get("fromBlock").or(Some(&json!("latest"))))?;
+            let to = self.resolve(&tx, &provider, filter.get("toBlock").or(Some(&json!("latest"))))?;
+            (from, to)
+        };
+        if from > to {
+            return Err(invalid_params(format!("fromBlock {from} is after toBlock {to}")));
+        }
+        if to - from + 1 > self.limits.max_log_range {
+            return Err(limit_exceeded(format!(
+                "block range {from}..={to} is {} blocks; the limit is {}",
+                to - from + 1,
+                self.limits.max_log_range
+            )));
+        }
+        let addresses: Vec<Address> = match filter.get("address") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => list.iter().map(|a| address_param("address", a)).collect::<Result<_, _>>()?,
+            Some(one) => vec![address_param("address", one)?],
+        };
+        let topics: Vec<Vec<B256>> = match filter.get("topics") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => {
+                if list.len() > 4 {
+                    return Err(invalid_params("at most 4 topic positions"));
+                }
+                list.iter()
+                    .map(|t| match t {
+                        Value::Null => Ok(Vec::new()),
+                        Value::Array(any) => any.iter().map(|h| hash_param("topics", h)).collect(),
+                        one => Ok(vec![hash_param("topics", one)?]),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            Some(_) => return Err(invalid_params("`topics` must be a list")),
+        };
+        let mut out = Vec::new();
+        for number in from..=to {
+            let receipts = provider.receipts(number).map_err(server_error)?;
+            let matches_any = receipts.iter().flat_map(|r| r.logs()).any(|log| {
+                log_matches(log, &addresses, &topics)
+            });
+            if !matches_any {
+                continue;
+            }
+            let Some(block) = BlockData::load(&provider, number)? else { continue };
+            for (i, log) in block.logs() {
+                if log_matches(log.0, &addresses, &topics) {
+                    out.push(block.log_json(i, log.1, log.2, log.0));
+                    if out.len() > self.limits.max_logs {
+                        return Err(limit_exceeded(format!(
+                            "more than {} logs match; narrow the block range or the filter",
+                            self.limits.max_logs
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(Value::Array(out))
+    }
+
+    fn account_field(&self, params: &Params<'_>, field: AccountField) -> Result<Value, ErrorObjectOwned> {
+        let names: &[&str] =
+            if field == AccountField::Storage { &["address", "slot", "block"] } else { &["address", "block"] };
+        let p = params_by_name(params, names)?;
+        let address = address_param("address", required("address", &p[0])?)?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let block_param = p.last().and_then(Option::as_ref);
+        let number = self.resolve(&tx, &provider, block_param)?;
+        self.check_history(&provider, number)?;
+        if field == AccountField::Storage {
+            let slot = crate::superchain::to_u256("slot", required("slot", &p[1])?)?;
+            let value = provider.storage_at(address, B256::from(slot), number).map_err(server_error)?;
+            return Ok(json!(B256::from(value)));
+        }
+        let account = provider.account_at(address, number).map_err(server_error)?.unwrap_or_default();
+        Ok(match field {
+            AccountField::Balance => json!(format!("0x{:x}", account.balance)),
+            AccountField::Nonce => json!(hex_u64(account.nonce)),
+            AccountField::Code => {
+                if !account.has_code() {
+                    json!("0x")
+                } else {
+                    let code = tx
+                        .get::<lockstep_storage::tables::Bytecodes>(&account.code_hash)
+                        .map_err(server_error)?
+                        .unwrap_or_default();
+                    json!(Bytes::from(code))
+                }
+            }
+            AccountField::Storage => Value::Null,
+        })
+    }
+
+    fn call(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["transaction", "block"])?;
+        let request = call_request(required("transaction", &p[0])?)?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let number = self.resolve(&tx, &provider, p[1].as_ref())?;
+        self.check_history(&provider, number)?;
+        let header = provider
+            .header(number)
+            .map_err(server_error)?
+            .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
+        let head = self.head(&provider)?;
+        let state = if number == head { provider.state() } else { provider.state_at(number) };
+        match lockstep_execution::call(&self.rollup, &header, state, &request) {
+            Ok(CallOutcome::Success(data)) => Ok(json!(data)),
+            Ok(CallOutcome::Revert(data)) => Err(ErrorObjectOwned::owned(
+                3,
+                "execution reverted",
+                Some(json!(data)),
+            )),
+            Ok(CallOutcome::Halt(reason)) => Err(server_error(format!("execution halted: {reason}"))),
+            Err(e) => Err(server_error(e)),
+        }
+    }
+
+    fn output_at_block(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["block"])?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let number = self.resolve(&tx, &provider, Some(required("block", &p[0])?))?;
+        let header = provider
+            .header(number)
+            .map_err(server_error)?
+            .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
+        let hash = provider.block_hash(number).map_err(server_error)?.unwrap_or_default();
+        let passer = provider
+            .message_passer_root(number)
+            .map_err(server_error)?
+            .ok_or_else(|| server_error(format!("no message passer storage root for block {number}")))?;
+        let output = lockstep_execution::output_root(header.state_root, passer, hash);
+        let origin = l1_origin(&provider, number)?;
+        let head = self.head(&provider)?;
+        let finalized = match self.live.l1_finalized() {
+            Some(l1) => self.head_at_l1(&tx, l1)?.unwrap_or(self.rollup.genesis.l2.number),
+            None => self.rollup.genesis.l2.number,
+        };
+        let block_ref = |n: u64| -> Result<Value, ErrorObjectOwned> {
+            let h = provider.header(n).map_err(server_error)?.unwrap_or_default();
+            let hash = provider.block_hash(n).map_err(server_error)?.unwrap_or_default();
+            let (origin, seq) = l1_origin(&provider, n)?;
+            Ok(json!({
+                "hash": hash, "number": n, "parentHash": h.parent_hash, "timestamp": h.timestamp,
+                "l1origin": origin, "sequenceNumber": seq,
+            }))
+        };
+        let l1_cursor = tx.cursor::<L1Blocks>().and_then(|mut c| c.last()).map_err(server_error)?;
+        let l1_ref = |entry: &Option<(u64, lockstep_storage::L1BlockRecord)>| {
+            entry.as_ref().map_or(Value::Null, |(n, r)| {
+                json!({"hash": r.hash, "number": n, "parentHash": r.parent_hash, "timestamp": r.timestamp})
+            })
+        };
+        Ok(json!({
+            "version": B256::ZERO,
+            "outputRoot": output,
+            "blockRef": {
+                "hash": hash, "number": number, "parentHash": header.parent_hash,
+                "timestamp": header.timestamp, "l1origin": origin.0, "sequenceNumber": origin.1,
+            },
+            "withdrawalStorageRoot": passer,
+            "stateRoot": header.state_root,
+            "syncStatus": {
+                "current_l1": l1_ref(&l1_cursor),
+                "head_l1": l1_ref(&l1_cursor),
+                "safe_l2": block_ref(head)?,
+                "unsafe_l2": block_ref(head)?,
+                "finalized_l2": block_ref(finalized)?,
+            },
+        }))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum AccountField {
+    Balance,
+    Nonce,
+    Code,
+    Storage,
+}
+
+/// A block's L1 origin `{hash, number}` and sequence number, from its L1 info deposit.
+fn l1_origin(provider: &Provider<'_>, number: u64) -> Result<(Value, u64), ErrorObjectOwned> {
+    let txs = provider.transactions(number).map_err(server_error)?;
+    let Some(OpTxEnvelope::Deposit(deposit)) = txs.first() else {
+        return Ok((Value::Null, 0));
+    };
+    match kona_protocol::L1BlockInfoTx::decode_calldata(deposit.input.as_ref()) {
+        Ok(info) => {
+            let id = info.id();
+            Ok((json!({"hash": id.hash, "number": id.number}), info.sequence_number()))
+        }
+        Err(_) => Ok((Value::Null, 0)),
+    }
+}
+
+fn log_matches(log: &alloy_primitives::Log, addresses: &[Address], topics: &[Vec<B256>]) -> bool {
+    if !addresses.is_empty() && !addresses.contains(&log.address) {
+        return false;
+    }
+    topics.iter().enumerate().all(|(i, wanted)| {
+        wanted.is_empty() || log.topics().get(i).is_some_and(|t| wanted.contains(t))
+    })
+}
+
+fn full_flag(value: &Option<Value>) -> Result<bool, ErrorObjectOwned> {
+    match value {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(other) => Err(invalid_params(format!("`full` must be true or false, got {other}"))),
+    }
+}
+
+fn hash_param(name: &str, value: &Value) -> Result<B256, ErrorObjectOwned> {
+    serde_json::from_value(value.clone())
+        .map_err(|_| invalid_params(format!("`{name}` must be a 32-byte 0x hash, got {value}")))
+}
+
+fn address_param(name: &str, value: &Value) -> Result<Address, ErrorObjectOwned> {
+    serde_json::from_value(value.clone())
+        .map_err(|_| invalid_params(format!("`{name}` must be a 20-byte 0x address, got {value}")))
+}
+
+fn call_request(value: &Value) -> Result<CallRequest, ErrorObjectOwned> {
+    let Value::Object(map) = value else {
+        return Err(invalid_params("the call must be an object"));
+    };
+    let mut request = CallRequest::default();
+    for (key, v) in map {
+        match key.as_str() {
+            "from" => request.from = address_param("from", v)?,
+            "to" if v.is_null() => request.to = None,
+            "to" => request.to = Some(address_param("to", v)?),
+            "value" => request.value = crate::superchain::to_u256("value", v)?,
+            "gas" => request.gas = Some(to_u64("gas", v)?),
+            "data" | "input" => {
+                request.input = serde_json::from_value(v.clone())
+                    .map_err(|_| invalid_params(format!("`{key}` must be 0x hex bytes")))?;
+            }
+            "gasPrice" | "maxFeePerGas" | "maxPriorityFeePerGas" | "nonce" | "type" | "chainId"
+            | "accessList" => {}
+            other => return Err(invalid_params(format!("unknown call field `{other}`"))),
+        }
+    }
+    Ok(request)
+}
+
+/// One block's header, transactions and receipts, for the JSON shapes.
+struct BlockData {
+    number: u64,
+    hash: B256,
+    header: alloy_consensus::Header,
+    transactions: Vec<OpTxEnvelope>,
+    receipts: Vec<OpReceiptEnvelope>,
+}
+
+impl BlockData {
+    fn load(provider: &Provider<'_>, number: u64) -> Result<Option<Self>, ErrorObjectOwned> {
+        let Some(header) = provider.header(number).map_err(server_error)? else { return Ok(None) };
+        let hash = provider.block_hash(number).map_err(server_error)?.unwrap_or_default();
+        Ok(Some(Self {
+            number,
+            hash,
+            header,
+            transactions: provider.transactions(number).map_err(server_error)?,
+            receipts: provider.receipts(number).map_err(server_error)?,
+        }))
+    }
+
+    fn sender(tx: &OpTxEnvelope) -> Address {
+        match tx {
+            OpTxEnvelope::Deposit(d) => d.from,
+            other => alloy_consensus::transaction::SignerRecoverable::recover_signer(other)
+                .unwrap_or_default(),
+        }
+    }
+
+    fn transaction(&self, index: usize) -> Value {
+        let Some(tx) = self.transactions.get(index) else { return Value::Null };
+        let mut value = serde_json::to_value(tx).unwrap_or(Value::Null);
+        if let Value::Object(map) = &mut value {
+            map.insert("hash".into(), json!(tx.tx_hash()));
+            map.insert("blockHash".into(), json!(self.hash));
+            map.insert("blockNumber".into(), json!(hex_u64(self.number)));
+            map.insert("transactionIndex".into(), json!(hex_u64(index as u64)));
+            map.insert("from".into(), json!(Self::sender(tx)));
+            let base_fee = self.header.base_fee_per_gas;
+            map.insert("gasPrice".into(), json!(format!("0x{:x}", tx.effective_gas_price(base_fee))));
+            if let (OpTxEnvelope::Deposit(_), Some(receipt)) = (tx, self.receipts.get(index)) {
+                if let Some(nonce) = receipt.as_deposit_receipt().and_then(|r| r.deposit_nonce) {
+                    map.insert("nonce".into(), json!(hex_u64(nonce)));
+                }
+            }
+        }
+        value
+    }
+
+    /// Every log of the block with its transaction index and index in the block.
+    fn logs(&self) -> impl Iterator<Item = (usize, (&alloy_primitives::Log, usize, usize))> {
+        let mut log_index = 0usize;
+        self.receipts.iter().enumerate().flat_map(move |(tx_index, r)| {
+            let start = log_index;
+            log_index += r.logs().len();
+            r.logs().iter().enumerate().map(move |(i, log)| (start + i, (log, tx_index, start + i)))
+        })
+    }
+
+    fn log_json(&self, _: usize, tx_index: usize, log_index: usize, log: &alloy_primitives::Log) -> Value {
+        let tx_hash = self.transactions.get(tx_index).map(|t| t.tx_hash()).unwrap_or_default();
+        json!({
+            "address": log.address,
+            "topics": log.topics(),
+            "data": log.data.data,
+            "blockNumber": hex_u64(self.number),
+            "blockHash": self.hash,
+            "blockTimestamp": hex_u64(self.header.timestamp),
+            "transactionHash": tx_hash,
+            "transactionIndex": hex_u64(tx_index as u64),
+            "logIndex": hex_u64(log_index as u64),
+            "removed": false,
+        })
+    }
+
+    fn receipt(&self, index: usize) -> Value {
+        let (Some(tx), Some(receipt)) = (self.transactions.get(index), self.receipts.get(index))
+        else {
+            return Value::Null;
+        };
+        let previous =
+            index.checked_sub(1).and_then(|i| self.receipts.get(i)).map_or(0, |r| r.cumulative_gas_used());
+        let first_log: usize = self.receipts[..index].iter().map(|r| r.logs().len()).sum();
+        let from = Self::sender(tx);
+        let logs: Vec<Value> = receipt
+            .logs()
+            .iter()
+            .enumerate()
+            .map(|(i, log)| self.log_json(0, index, first_log + i, log))
+            .collect();
+        let base_fee = self.header.base_fee_per_gas;
+        let contract = tx.to().is_none().then(|| from.create(tx.nonce()));
+        let mut out = json!({
+            "transactionHash": tx.tx_hash(),
+            "transactionIndex": hex_u64(index as u64),
+            "blockHash": self.hash,
+            "blockNumber": hex_u64(self.number),
+            "from": from,
+            "to": tx.to(),
+            "cumulativeGasUsed": hex_u64(receipt.cumulative_gas_used()),
+            "gasUsed": hex_u64(receipt.cumulative_gas_used() - previous),
+            "effectiveGasPrice": format!("0x{:x}", tx.effective_gas_price(base_fee)),
+            "contractAddress": contract,
+            "logs": logs,
+            "logsBloom": receipt.bloom(),
+            "status": if receipt.status() { "0x1" } else { "0x0" },
+            "type": hex_u64(u8::from(receipt.tx_type()).into()),
+        });
+        if let (Value::Object(map), Some(deposit)) = (&mut out, receipt.as_deposit_receipt()) {
+            if let Some(nonce) = deposit.deposit_nonce {
+                map.insert("depositNonce".into(), json!(hex_u64(nonce)));
+            }
+            if let Some(version) = deposit.deposit_receipt_version {
+                map.insert("depositReceiptVersion".into(), json!(hex_u64(version)));
+            }
+        }
+        out
+    }
+}
+
+/// Block `number` as `eth_getBlockByNumber` returns it (`null` if absent).
+pub(crate) fn block_json(
+    provider: &Provider<'_>,
+    number: u64,
+    full: bool,
+) -> Result<Value, ErrorObjectOwned> {
+    let Some(block) = BlockData::load(provider, number)? else { return Ok(Value::Null) };
+    let mut value = serde_json::to_value(&block.header).map_err(server_error)?;
+    let transactions: Vec<Value> = if full {
+        (0..block.transactions.len()).map(|i| block.transaction(i)).collect()
+    } else {
+        block.transactions.iter().map(|t| json!(t.tx_hash())).collect()
+    };
+    let size = alloy_rlp::Encodable::length(&block.header)
+        + block.transactions.iter().map(alloy_eips::eip2718::Encodable2718::encode_2718_len).sum::<usize>();
+    if let Value::Object(map) = &mut value {
+        map.insert("hash".into(), json!(block.hash));
+        map.insert("transactions".into(), Value::Array(transactions));
+        map.insert("uncles".into(), json!([]));
+        map.insert("size".into(), json!(hex_u64(size as u64)));
+        if block.header.withdrawals_root.is_some() {
+            map.insert("withdrawals".into(), json!([]));
+        }
+    }
+    Ok(value)
+}
+
+/// The receipt of transaction `hash` as `eth_getTransactionReceipt` returns it (`null` if the
+/// chain has no such transaction).
+pub fn receipt_json<T: lockstep_storage::TableRead>(
+    provider: &ChainProvider<'_, T>,
+    hash: B256,
+) -> Result<Value, ErrorObjectOwned> {
+    let Some(location) = provider.transaction_location(hash).map_err(server_error)? else {
+        return Ok(Value::Null);
+    };
+    let Some(header) = provider.header(location.block).map_err(server_error)? else {
+        return Ok(Value::Null);
+    };
+    let block = BlockData {
+        number: location.block,
+        hash: provider.block_hash(location.block).map_err(server_error)?.unwrap_or_default(),
+        header,
+        transactions: provider.transactions(location.block).map_err(server_error)?,
+        receipts: provider.receipts(location.block).map_err(server_error)?,
+    };
+    Ok(block.receipt(location.index as usize))
+}
+
+/// Serves chain `chain_id`'s `eth_` namespace (and `optimism_outputAtBlock`) on `addr`.
+pub async fn serve_chain(
+    env: Arc<DatabaseEnv>,
+    live: Arc<LiveStatus>,
+    chain_id: u64,
+    rollup: Arc<RollupConfig>,
+    limits: EthLimits,
+    addr: SocketAddr,
+) -> std::io::Result<(SocketAddr, ServerHandle)> {
+    let server = Server::builder().set_config(server_config(&limits)).build(addr).await?;
+    let local = server.local_addr()?;
+    let module = eth_module(env, live, chain_id, rollup, limits)?;
+    Ok((local, server.start(module)))
+}
+
+/// The server settings that enforce `limits`.
+pub fn server_config(limits: &EthLimits) -> ServerConfig {
+    ServerConfig::builder()
+        .max_request_body_size(limits.max_request_bytes)
+        .max_response_body_size(64 << 20)
+        .max_connections(256)
+        .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(limits.max_batch))
+        .build()
+}
+
+/// Chain `chain_id`'s `eth_` read methods over `env`, to serve alone or merged with others
+/// (the sequencer adds `eth_sendRawTransaction`).
+pub fn eth_module(
+    env: Arc<DatabaseEnv>,
+    live: Arc<LiveStatus>,
+    chain_id: u64,
+    rollup: Arc<RollupConfig>,
+    limits: EthLimits,
+) -> std::io::Result<RpcModule<()>> {
+    let mut module = RpcModule::new(Chain { env, live, chain_id, rollup, limits });
+    let register = |e: jsonrpsee::core::RegisterMethodError| std::io::Error::other(e.to_string());
+    module
+        .register_method("eth_chainId", |_, c, _| Ok::<_, ErrorObjectOwned>(hex_u64(c.chain_id)))
+        .map_err(register)?;
+    module
+        .register_method("eth_blockNumber", |_, c, _| {
+            let tx = c.tx()?;
+            Ok::<_, ErrorObjectOwned>(hex_u64(c.head(&ChainProvider::new(&tx, c.chain_id))?))
+        })
+        .map_err(register)?;
+    module.register_method("eth_getBlockByNumber", |p, c, _| c.block_by_number(&p)).map_err(register)?;
+    module.register_method("eth_getBlockByHash", |p, c, _| c.block_by_hash(&p)).map_err(register)?;
+    module
+        .register_method("eth_getTransactionByHash", |p, c, _| c.transaction_by_hash(&p))
+        .map_err(register)?;
+    module.register_method("eth_getTransactionReceipt", |p, c, _| c.receipt(&p)).map_err(register)?;
+    module.register_method("eth_getBlockReceipts", |p, c, _| c.block_receipts(&p)).map_err(register)?;
+    module.register_method("eth_getLogs", |p, c, _| c.get_logs(&p)).map_err(register)?;
+    module
+        .register_method("eth_getBalance", |p, c, _| c.account_field(&p, AccountField::Balance))
+        .map_err(register)?;
+    module
+        .register_method("eth_getTransactionCount", |p, c, _| c.account_field(&p, AccountField::Nonce))
+        .map_err(register)?;
+    module
+        .register_method("eth_getCode", |p, c, _| c.account_field(&p, AccountField::Code))
+        .map_err(register)?;
+    module
+        .register_method("eth_getStorageAt", |p, c, _| c.account_field(&p, AccountField::Storage))
+        .map_err(register)?;
+    module.register_method("eth_call", |p, c, _| c.call(&p)).map_err(register)?;
+    module
+        .register_method("net_version", |_, c, _| Ok::<_, ErrorObjectOwned>(c.chain_id.to_string()))
+        .map_err(register)?;
+    module
+        .register_method("web3_clientVersion", |_, _, _| {
+            Ok::<_, ErrorObjectOwned>(format!("lockstep/{}", env!("CARGO_PKG_VERSION")))
+        })
+        .map_err(register)?;
+    module
+        .register_method("optimism_outputAtBlock", |p, c, _| c.output_at_block(&p))
+        .map_err(register)?;
+    let mut plain = RpcModule::new(());
+    plain.merge(module).map_err(register)?;
+    Ok(plain)
+}
