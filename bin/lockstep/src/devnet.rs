@@ -67,6 +67,10 @@ pub(crate) struct DevnetArgs {
     /// port.
     #[arg(long, env = "LOCKSTEP_HTTP")]
     http: bool,
+    /// Serve the verifier's Prometheus metrics at `/metrics` and its status page at `/` on this
+    /// address (for example 127.0.0.1:9001).
+    #[arg(long, env = "LOCKSTEP_METRICS", value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
     /// Address of the JSON-RPC endpoints.
     #[arg(long = "http.addr", env = "LOCKSTEP_HTTP_ADDR", default_value = "127.0.0.1")]
     http_addr: std::net::IpAddr,
@@ -142,6 +146,14 @@ fn drive<L: L1Node>(
     )
     .wrap_err("opening the verifier")?;
     let mut progress = Progress::new(std::time::Duration::from_secs(5));
+    let live = std::sync::Arc::new(lockstep_rpc::LiveStatus::default());
+    let metrics = std::sync::Arc::new(lockstep_rpc::NodeMetrics::new(&node.chain_ids()));
+    if let Some(addr) = args.metrics {
+        let bound =
+            lockstep_rpc::serve_status(node.shared_database(), live.clone(), metrics.clone(), addr)
+                .wrap_err_with(|| format!("serving metrics on {addr}"))?;
+        tracing::info!(url = %format!("http://{bound}/"), "verifier status page and /metrics");
+    }
     let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
     let mut servers = Vec::new();
     if args.http {
@@ -166,7 +178,11 @@ fn drive<L: L1Node>(
         let posted = devnet.step()?;
         // the verifier reads only the L1
         for outcome in node.sync(&devnet.l1).wrap_err("the verifier stopped")? {
+            crate::node::record_metrics(&metrics, &outcome);
             progress.record(&outcome);
+        }
+        if let Some((l1, _)) = node.l1_cursor()? {
+            live.set_l1_head(l1);
         }
         progress.flagged = node.flagged_count()?;
         if let Some(batch) = &posted {

@@ -5,7 +5,7 @@ use eyre::WrapErr;
 use lockstep_chainspec::SuperchainSet;
 use lockstep_l1::{Backoff, JsonRpcL1, L1Source, Retrying};
 use lockstep_node::{CheckAddresses, Node, Progress};
-use lockstep_rpc::LiveStatus;
+use lockstep_rpc::{LiveStatus, NodeMetrics};
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 /// Flags of `lockstep node`.
@@ -43,6 +43,10 @@ pub(crate) struct NodeArgs {
     /// second, …). 0: free ports, logged at start.
     #[arg(long = "http.port", env = "LOCKSTEP_HTTP_PORT", default_value_t = 8545)]
     http_port: u16,
+    /// Serve Prometheus metrics at `/metrics` and the status page at `/` on this address
+    /// (for example 127.0.0.1:9001).
+    #[arg(long, env = "LOCKSTEP_METRICS", value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
     /// The widest block range one `eth_getLogs` may ask for.
     #[arg(long = "rpc.max-logs-range", env = "LOCKSTEP_RPC_MAX_LOGS_RANGE", default_value_t = 10_000)]
     max_logs_range: u64,
@@ -130,6 +134,17 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
         l1_cursor = ?node.l1_cursor()?.map(|c| c.0),
         "node started"
     );
+    let metrics = Arc::new(NodeMetrics::new(&node.chain_ids()));
+    if let Some(addr) = args.metrics {
+        let bound = lockstep_rpc::serve_status(
+            node.shared_database(),
+            live.clone(),
+            metrics.clone(),
+            addr,
+        )
+        .wrap_err_with(|| format!("serving metrics on {addr}"))?;
+        tracing::info!(url = %format!("http://{bound}/"), "status page and /metrics");
+    }
     let mut progress = Progress::new(Duration::from_secs_f64(args.log_interval.max(0.1)));
     progress.flagged = node.flagged_count()?;
     let poll = Duration::from_secs_f64(args.poll_interval.max(0.05));
@@ -145,6 +160,7 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
         steps += 1;
         match node.step(&l1)? {
             Some(outcome) => {
+                record_metrics(&metrics, &outcome);
                 progress.record(&outcome);
                 progress.flagged = node.flagged_count()?;
                 progress.maybe_report(head, false);
@@ -186,4 +202,16 @@ pub(crate) fn status(node: &Node) -> eyre::Result<serde_json::Value> {
         "flagged": node.flagged_count()?,
         "heads": heads,
     }))
+}
+
+/// Counts a step's blocks, gas and reorgs for `/metrics`.
+pub(crate) fn record_metrics(metrics: &NodeMetrics, outcome: &lockstep_node::StepOutcome) {
+    match outcome {
+        lockstep_node::StepOutcome::Processed { chains, .. } => {
+            for chain in chains {
+                metrics.record_blocks(chain.chain_id, chain.blocks, chain.gas);
+            }
+        }
+        lockstep_node::StepOutcome::Reorged { .. } => metrics.record_reorg(),
+    }
 }

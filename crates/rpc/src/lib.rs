@@ -13,12 +13,17 @@
 //! Numbers are accepted as JSON numbers, `0x` hex or decimal strings. Bad parameters get error
 //! `-32602` with a message naming the parameter; a database failure gets `-32000`.
 //!
+//! `eth_` per chain ([`serve_chain`]) and the operator's HTTP server ([`serve_status`]:
+//! Prometheus `/metrics`, the status page at `/`) live here too.
+//!
 //! Good starting point: [`serve`].
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod eth;
+mod status;
 mod superchain;
 
 pub use eth::{eth_module, receipt_json, serve_chain, server_config, EthLimits};
+pub use status::{serve_status, NodeMetrics};
 pub use superchain::{batch_summary, serve, LiveStatus, LIST_LIMIT};
