@@ -184,6 +184,9 @@ fn drive<L: L1Node>(
         if let Some((l1, _)) = node.l1_cursor()? {
             live.set_l1_head(l1);
         }
+        if let Some(finalized) = lockstep_l1::L1Source::finalized_number(&devnet.l1)? {
+            live.set_l1_finalized(finalized);
+        }
         progress.flagged = node.flagged_count()?;
         if let Some(batch) = &posted {
             if last_log.elapsed().as_secs_f64() >= 1.0 || args.batches.is_some_and(|n| n <= 20) {

@@ -48,7 +48,11 @@ pub(crate) struct NodeArgs {
     #[arg(long, env = "LOCKSTEP_METRICS", value_name = "ADDR")]
     metrics: Option<std::net::SocketAddr>,
     /// The widest block range one `eth_getLogs` may ask for.
-    #[arg(long = "rpc.max-logs-range", env = "LOCKSTEP_RPC_MAX_LOGS_RANGE", default_value_t = 10_000)]
+    #[arg(
+        long = "rpc.max-logs-range",
+        env = "LOCKSTEP_RPC_MAX_LOGS_RANGE",
+        default_value_t = 10_000
+    )]
     max_logs_range: u64,
     /// The most calls one JSON-RPC batch request may hold.
     #[arg(long = "rpc.max-batch", env = "LOCKSTEP_RPC_MAX_BATCH", default_value_t = 100)]
@@ -106,9 +110,9 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
             let port = if args.http_port == 0 {
                 0
             } else {
-                args.http_port
-                    .checked_add(1 + i as u16)
-                    .ok_or_else(|| eyre::eyre!("--http.port too high for {} chains", rollups.len()))?
+                args.http_port.checked_add(1 + i as u16).ok_or_else(|| {
+                    eyre::eyre!("--http.port too high for {} chains", rollups.len())
+                })?
             };
             let addr = std::net::SocketAddr::new(args.http_addr, port);
             let (bound, handle) = runtime
@@ -136,13 +140,9 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     );
     let metrics = Arc::new(NodeMetrics::new(&node.chain_ids()));
     if let Some(addr) = args.metrics {
-        let bound = lockstep_rpc::serve_status(
-            node.shared_database(),
-            live.clone(),
-            metrics.clone(),
-            addr,
-        )
-        .wrap_err_with(|| format!("serving metrics on {addr}"))?;
+        let bound =
+            lockstep_rpc::serve_status(node.shared_database(), live.clone(), metrics.clone(), addr)
+                .wrap_err_with(|| format!("serving metrics on {addr}"))?;
         tracing::info!(url = %format!("http://{bound}/"), "status page and /metrics");
     }
     let mut progress = Progress::new(Duration::from_secs_f64(args.log_interval.max(0.1)));
@@ -152,7 +152,7 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     loop {
         let mut head = l1.head_number()?;
         live.set_l1_head(head);
-        if steps % 64 == 0 {
+        if steps.is_multiple_of(64) {
             if let Some(finalized) = l1.finalized_number()? {
                 live.set_l1_finalized(finalized);
             }

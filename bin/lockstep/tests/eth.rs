@@ -137,7 +137,9 @@ fn cast_reads_both_chains_from_the_node_as_from_the_sequencer() {
         loop {
             assert!(Instant::now() < deadline, "the node did not reach block {target}");
             std::thread::sleep(Duration::from_millis(200));
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() && block_number(&url) >= target {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+                && block_number(&url) >= target
+            {
                 break;
             }
         }
@@ -170,23 +172,54 @@ fn cast_reads_both_chains_from_the_node_as_from_the_sequencer() {
             }
             let hex = format!("0x{:x}", n.parse::<u64>().unwrap());
             let receipts = cast_json(&["rpc", "eth_getBlockReceipts", &hex, "--rpc-url", &node]);
-            assert_eq!(receipts, cast_json(&["rpc", "eth_getBlockReceipts", &hex, "--rpc-url", &seq]));
-            assert_eq!(receipts.as_array().unwrap().len(), ours["transactions"].as_array().unwrap().len());
+            assert_eq!(
+                receipts,
+                cast_json(&["rpc", "eth_getBlockReceipts", &hex, "--rpc-url", &seq])
+            );
+            assert_eq!(
+                receipts.as_array().unwrap().len(),
+                ours["transactions"].as_array().unwrap().len()
+            );
             // historical state: nextNonce at block n is the number of burns up to n, counted
             // from the chain's own logs; an account's nonce is its transactions up to n
             let other = if chain == 901 { "902" } else { "901" };
-            let burn_topic = cast(&["keccak", "Burn(uint256,uint256,address,address,address,uint256)"]);
+            let burn_topic =
+                cast(&["keccak", "Burn(uint256,uint256,address,address,address,uint256)"]);
             let logs = cast_json(&[
-                "logs", "--json", "--from-block", &n, "--to-block", &n, "--address", &bridge,
-                &burn_topic, "--rpc-url", &node,
+                "logs",
+                "--json",
+                "--from-block",
+                &n,
+                "--to-block",
+                &n,
+                "--address",
+                &bridge,
+                &burn_topic,
+                "--rpc-url",
+                &node,
             ]);
             let dest_topic = format!("0x{:0>64}", format!("{:x}", other.parse::<u64>().unwrap()));
-            burns_seen +=
-                logs.as_array().unwrap().iter().filter(|l| l["topics"][1] == dest_topic.as_str()).count();
+            burns_seen += logs
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|l| l["topics"][1] == dest_topic.as_str())
+                .count();
             let next = cast(&[
-                "call", &bridge, "nextNonce(uint256)(uint256)", other, "--block", &n, "--rpc-url", &node,
+                "call",
+                &bridge,
+                "nextNonce(uint256)(uint256)",
+                other,
+                "--block",
+                &n,
+                "--rpc-url",
+                &node,
             ]);
-            assert_eq!(next, burns_seen.to_string(), "chain {chain}: burns to {other} up to block {n}");
+            assert_eq!(
+                next,
+                burns_seen.to_string(),
+                "chain {chain}: burns to {other} up to block {n}"
+            );
         }
         assert!(burns_seen > 0, "the devnet burns towards the other chain");
         for (who, sent) in &senders {
@@ -200,12 +233,17 @@ fn cast_reads_both_chains_from_the_node_as_from_the_sequencer() {
         let range = ["--from-block", "1", "--to-block", "16", "--address", &bridge];
         let ours = cast_json(&[&["logs", "--json"][..], &range, &["--rpc-url", &node]].concat());
         assert!(!ours.as_array().unwrap().is_empty());
-        assert_eq!(ours, cast_json(&[&["logs", "--json"][..], &range, &["--rpc-url", &seq]].concat()));
+        assert_eq!(
+            ours,
+            cast_json(&[&["logs", "--json"][..], &range, &["--rpc-url", &seq]].concat())
+        );
         // tags: safe is derived from L1, finalized from finalized L1 (anvil has no finality
         // beyond its genesis here, so the finalized block is at most the head)
         let safe = cast_json(&["block", "safe", "--json", "--rpc-url", &node]);
         let fin = cast_json(&["block", "finalized", "--json", "--rpc-url", &node]);
-        let num = |v: &Value| u64::from_str_radix(v["number"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap();
+        let num = |v: &Value| {
+            u64::from_str_radix(v["number"].as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+        };
         assert!(num(&fin) <= num(&safe));
         // the output root, as op-node serves it
         let output = cast_json(&["rpc", "optimism_outputAtBlock", "0x10", "--rpc-url", &node]);
@@ -226,12 +264,16 @@ fn cast_reads_both_chains_from_the_node_as_from_the_sequencer() {
             .map(|i| json!({"jsonrpc":"2.0","id":i,"method":"eth_blockNumber","params":[]}))
             .collect();
         let big = curl_raw(&node, &Value::Array(batch).to_string());
-        assert!(big["error"]["message"].as_str().unwrap_or_default().to_lowercase().contains("batch"), "{big}");
+        assert!(
+            big["error"]["message"].as_str().unwrap_or_default().to_lowercase().contains("batch"),
+            "{big}"
+        );
         let malformed = curl_raw(&node, "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":");
         assert_eq!(malformed["error"]["code"], -32700, "{malformed}");
         let bad = curl_raw(
             &node,
-            &json!({"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x12", "latest"]}).to_string(),
+            &json!({"jsonrpc":"2.0","id":1,"method":"eth_getBalance","params":["0x12", "latest"]})
+                .to_string(),
         );
         assert_eq!(bad["error"]["code"], -32602, "{bad}");
         assert!(bad["error"]["message"].as_str().unwrap().contains("20-byte"), "{bad}");

@@ -101,10 +101,35 @@ fn metrics_move_and_the_status_page_shows_heads_and_a_flagged_batch_in_a_browser
             break s;
         }
     };
-    for name in ["lockstep_chain_head{chain_id=\"901\"}", "lockstep_chain_gas_total{chain_id=\"902\"}", "lockstep_batches_checked"] {
+    for name in [
+        "lockstep_chain_head{chain_id=\"901\"}",
+        "lockstep_chain_gas_total{chain_id=\"902\"}",
+        "lockstep_batches_checked",
+    ] {
         assert!(later[name] > first[name], "{name} moves: {} then {}", first[name], later[name]);
     }
     assert!(later["lockstep_database_bytes"] > 0.0);
+    // every metric the Grafana dashboard in etc/ plots is one the node serves
+    let dashboard: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(repo().join("etc/monitoring/grafana-dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    let mut plotted = 0;
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for word in expr.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+                if word.starts_with("lockstep_") {
+                    plotted += 1;
+                    assert!(
+                        later.keys().any(|k| k.split('{').next() == Some(word)),
+                        "the dashboard plots {word}, which /metrics lacks"
+                    );
+                }
+            }
+        }
+    }
+    assert!(plotted >= 10);
     assert_eq!(get(port, "/nope").unwrap().0.lines().next().unwrap(), "HTTP/1.1 404 Not Found");
 
     // the page, in chromium

@@ -157,7 +157,16 @@ impl L1Source for EmbeddedL1 {
             })
             .collect()
     }
+
+    /// The embedded L1 never reorgs; it calls a block finalized two epochs (64 blocks) after
+    /// it, as a beacon chain would at the earliest.
+    fn finalized_number(&self) -> Result<Option<u64>, L1Error> {
+        Ok(Some(self.latest().header.number.saturating_sub(FINALITY_DEPTH)))
+    }
 }
+
+/// How far behind its head the embedded L1 calls blocks finalized: two epochs of 32 slots.
+pub const FINALITY_DEPTH: u64 = 64;
 
 impl L1Node for EmbeddedL1 {
     fn head(&self) -> Result<L1Block, L1Error> {

@@ -71,10 +71,7 @@ where
         request.from,
     );
     let mut evm = OpEvmFactory::default().create_evm(WrapDatabaseRef(db), env);
-    let result = evm
-        .transact(&tx)
-        .map_err(|e| ExecutionError::Call(e.to_string()))?
-        .result;
+    let result = evm.transact(&tx).map_err(|e| ExecutionError::Call(e.to_string()))?.result;
     Ok(match result {
         ExecutionResult::Success { output: Output::Call(data), .. } => CallOutcome::Success(data),
         ExecutionResult::Success { output: Output::Create(data, _), .. } => {

@@ -1,6 +1,8 @@
 //! The `eth_` namespace of one chain, and `optimism_outputAtBlock`, over the node's database.
 
-use crate::superchain::{invalid_params, params_by_name, required, server_error, to_u64, LiveStatus};
+use crate::superchain::{
+    invalid_params, params_by_name, required, server_error, to_u64, LiveStatus,
+};
 use alloy_consensus::{Transaction, TxReceipt};
 use alloy_primitives::{Address, Bytes, B256};
 use jsonrpsee::{
@@ -120,7 +122,9 @@ impl Chain {
                 } else if let Some(number) = map.get("blockNumber") {
                     return self.resolve(tx, provider, Some(number));
                 } else {
-                    return Err(invalid_params("a block object needs `blockHash` or `blockNumber`"));
+                    return Err(invalid_params(
+                        "a block object needs `blockHash` or `blockNumber`",
+                    ));
                 }
             }
             Value::Number(_) => to_u64("block", value)?,
@@ -173,9 +177,8 @@ impl Chain {
         let hash = hash_param("hash", required("hash", &p[0])?)?;
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
-        let Some(location) = tx
-            .get::<TransactionHashes>(&(self.chain_id, hash))
-            .map_err(server_error)?
+        let Some(location) =
+            tx.get::<TransactionHashes>(&(self.chain_id, hash)).map_err(server_error)?
         else {
             return Ok(Value::Null);
         };
@@ -210,10 +213,9 @@ impl Chain {
         let Value::Object(filter) = filter else {
             return Err(invalid_params("the filter must be an object"));
         };
-        if let Some(unknown) = filter
-            .keys()
-            .find(|k| !["fromBlock", "toBlock", "address", "topics", "blockHash"].contains(&k.as_str()))
-        {
+        if let Some(unknown) = filter.keys().find(|k| {
+            !["fromBlock", "toBlock", "address", "topics", "blockHash"].contains(&k.as_str())
+        }) {
             return Err(invalid_params(format!("unknown filter field `{unknown}`")));
         }
         let tx = self.tx()?;
@@ -229,8 +231,8 @@ impl Chain {
                 .ok_or_else(|| invalid_params(format!("block {hash} not found")))?;
             (number, number)
         } else {
-            let from = self.resolve(&tx, &provider, filter.get("fromBlock").or(Some(&json!("latest"))))?;
-            let to = self.resolve(&tx, &provider, filter.get("toBlock").or(Some(&json!("latest"))))?;
+            let from = self.resolve(&tx, &provider, filter.get("fromBlock"))?;
+            let to = self.resolve(&tx, &provider, filter.get("toBlock"))?;
             (from, to)
         };
         if from > to {
@@ -245,7 +247,9 @@ impl Chain {
         }
         let addresses: Vec<Address> = match filter.get("address") {
             None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(list)) => list.iter().map(|a| address_param("address", a)).collect::<Result<_, _>>()?,
+            Some(Value::Array(list)) => {
+                list.iter().map(|a| address_param("address", a)).collect::<Result<_, _>>()?
+            }
             Some(one) => vec![address_param("address", one)?],
         };
         let topics: Vec<Vec<B256>> = match filter.get("topics") {
@@ -267,9 +271,10 @@ impl Chain {
         let mut out = Vec::new();
         for number in from..=to {
             let receipts = provider.receipts(number).map_err(server_error)?;
-            let matches_any = receipts.iter().flat_map(|r| r.logs()).any(|log| {
-                log_matches(log, &addresses, &topics)
-            });
+            let matches_any = receipts
+                .iter()
+                .flat_map(|r| r.logs())
+                .any(|log| log_matches(log, &addresses, &topics));
             if !matches_any {
                 continue;
             }
@@ -289,9 +294,16 @@ impl Chain {
         Ok(Value::Array(out))
     }
 
-    fn account_field(&self, params: &Params<'_>, field: AccountField) -> Result<Value, ErrorObjectOwned> {
-        let names: &[&str] =
-            if field == AccountField::Storage { &["address", "slot", "block"] } else { &["address", "block"] };
+    fn account_field(
+        &self,
+        params: &Params<'_>,
+        field: AccountField,
+    ) -> Result<Value, ErrorObjectOwned> {
+        let names: &[&str] = if field == AccountField::Storage {
+            &["address", "slot", "block"]
+        } else {
+            &["address", "block"]
+        };
         let p = params_by_name(params, names)?;
         let address = address_param("address", required("address", &p[0])?)?;
         let tx = self.tx()?;
@@ -301,10 +313,12 @@ impl Chain {
         self.check_history(&provider, number)?;
         if field == AccountField::Storage {
             let slot = crate::superchain::to_u256("slot", required("slot", &p[1])?)?;
-            let value = provider.storage_at(address, B256::from(slot), number).map_err(server_error)?;
+            let value =
+                provider.storage_at(address, B256::from(slot), number).map_err(server_error)?;
             return Ok(json!(B256::from(value)));
         }
-        let account = provider.account_at(address, number).map_err(server_error)?.unwrap_or_default();
+        let account =
+            provider.account_at(address, number).map_err(server_error)?.unwrap_or_default();
         Ok(match field {
             AccountField::Balance => json!(format!("0x{:x}", account.balance)),
             AccountField::Nonce => json!(hex_u64(account.nonce)),
@@ -338,12 +352,12 @@ impl Chain {
         let state = if number == head { provider.state() } else { provider.state_at(number) };
         match lockstep_execution::call(&self.rollup, &header, state, &request) {
             Ok(CallOutcome::Success(data)) => Ok(json!(data)),
-            Ok(CallOutcome::Revert(data)) => Err(ErrorObjectOwned::owned(
-                3,
-                "execution reverted",
-                Some(json!(data)),
-            )),
-            Ok(CallOutcome::Halt(reason)) => Err(server_error(format!("execution halted: {reason}"))),
+            Ok(CallOutcome::Revert(data)) => {
+                Err(ErrorObjectOwned::owned(3, "execution reverted", Some(json!(data))))
+            }
+            Ok(CallOutcome::Halt(reason)) => {
+                Err(server_error(format!("execution halted: {reason}")))
+            }
             Err(e) => Err(server_error(e)),
         }
     }
@@ -358,10 +372,10 @@ impl Chain {
             .map_err(server_error)?
             .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
         let hash = provider.block_hash(number).map_err(server_error)?.unwrap_or_default();
-        let passer = provider
-            .message_passer_root(number)
-            .map_err(server_error)?
-            .ok_or_else(|| server_error(format!("no message passer storage root for block {number}")))?;
+        let passer =
+            provider.message_passer_root(number).map_err(server_error)?.ok_or_else(|| {
+                server_error(format!("no message passer storage root for block {number}"))
+            })?;
         let output = lockstep_execution::output_root(header.state_root, passer, hash);
         let origin = l1_origin(&provider, number)?;
         let head = self.head(&provider)?;
@@ -470,7 +484,12 @@ fn call_request(value: &Value) -> Result<CallRequest, ErrorObjectOwned> {
                 request.input = serde_json::from_value(v.clone())
                     .map_err(|_| invalid_params(format!("`{key}` must be 0x hex bytes")))?;
             }
-            "gasPrice" | "maxFeePerGas" | "maxPriorityFeePerGas" | "nonce" | "type" | "chainId"
+            "gasPrice"
+            | "maxFeePerGas"
+            | "maxPriorityFeePerGas"
+            | "nonce"
+            | "type"
+            | "chainId"
             | "accessList" => {}
             other => return Err(invalid_params(format!("unknown call field `{other}`"))),
         }
@@ -518,7 +537,10 @@ impl BlockData {
             map.insert("transactionIndex".into(), json!(hex_u64(index as u64)));
             map.insert("from".into(), json!(Self::sender(tx)));
             let base_fee = self.header.base_fee_per_gas;
-            map.insert("gasPrice".into(), json!(format!("0x{:x}", tx.effective_gas_price(base_fee))));
+            map.insert(
+                "gasPrice".into(),
+                json!(format!("0x{:x}", tx.effective_gas_price(base_fee))),
+            );
             if let (OpTxEnvelope::Deposit(_), Some(receipt)) = (tx, self.receipts.get(index)) {
                 if let Some(nonce) = receipt.as_deposit_receipt().and_then(|r| r.deposit_nonce) {
                     map.insert("nonce".into(), json!(hex_u64(nonce)));
@@ -538,7 +560,13 @@ impl BlockData {
         })
     }
 
-    fn log_json(&self, _: usize, tx_index: usize, log_index: usize, log: &alloy_primitives::Log) -> Value {
+    fn log_json(
+        &self,
+        _: usize,
+        tx_index: usize,
+        log_index: usize,
+        log: &alloy_primitives::Log,
+    ) -> Value {
         let tx_hash = self.transactions.get(tx_index).map(|t| t.tx_hash()).unwrap_or_default();
         json!({
             "address": log.address,
@@ -559,8 +587,10 @@ impl BlockData {
         else {
             return Value::Null;
         };
-        let previous =
-            index.checked_sub(1).and_then(|i| self.receipts.get(i)).map_or(0, |r| r.cumulative_gas_used());
+        let previous = index
+            .checked_sub(1)
+            .and_then(|i| self.receipts.get(i))
+            .map_or(0, |r| r.cumulative_gas_used());
         let first_log: usize = self.receipts[..index].iter().map(|r| r.logs().len()).sum();
         let from = Self::sender(tx);
         let logs: Vec<Value> = receipt
@@ -613,7 +643,11 @@ pub(crate) fn block_json(
         block.transactions.iter().map(|t| json!(t.tx_hash())).collect()
     };
     let size = alloy_rlp::Encodable::length(&block.header)
-        + block.transactions.iter().map(alloy_eips::eip2718::Encodable2718::encode_2718_len).sum::<usize>();
+        + block
+            .transactions
+            .iter()
+            .map(alloy_eips::eip2718::Encodable2718::encode_2718_len)
+            .sum::<usize>();
     if let Value::Object(map) = &mut value {
         map.insert("hash".into(), json!(block.hash));
         map.insert("transactions".into(), Value::Array(transactions));
@@ -693,19 +727,29 @@ pub fn eth_module(
             Ok::<_, ErrorObjectOwned>(hex_u64(c.head(&ChainProvider::new(&tx, c.chain_id))?))
         })
         .map_err(register)?;
-    module.register_method("eth_getBlockByNumber", |p, c, _| c.block_by_number(&p)).map_err(register)?;
-    module.register_method("eth_getBlockByHash", |p, c, _| c.block_by_hash(&p)).map_err(register)?;
+    module
+        .register_method("eth_getBlockByNumber", |p, c, _| c.block_by_number(&p))
+        .map_err(register)?;
+    module
+        .register_method("eth_getBlockByHash", |p, c, _| c.block_by_hash(&p))
+        .map_err(register)?;
     module
         .register_method("eth_getTransactionByHash", |p, c, _| c.transaction_by_hash(&p))
         .map_err(register)?;
-    module.register_method("eth_getTransactionReceipt", |p, c, _| c.receipt(&p)).map_err(register)?;
-    module.register_method("eth_getBlockReceipts", |p, c, _| c.block_receipts(&p)).map_err(register)?;
+    module
+        .register_method("eth_getTransactionReceipt", |p, c, _| c.receipt(&p))
+        .map_err(register)?;
+    module
+        .register_method("eth_getBlockReceipts", |p, c, _| c.block_receipts(&p))
+        .map_err(register)?;
     module.register_method("eth_getLogs", |p, c, _| c.get_logs(&p)).map_err(register)?;
     module
         .register_method("eth_getBalance", |p, c, _| c.account_field(&p, AccountField::Balance))
         .map_err(register)?;
     module
-        .register_method("eth_getTransactionCount", |p, c, _| c.account_field(&p, AccountField::Nonce))
+        .register_method("eth_getTransactionCount", |p, c, _| {
+            c.account_field(&p, AccountField::Nonce)
+        })
         .map_err(register)?;
     module
         .register_method("eth_getCode", |p, c, _| c.account_field(&p, AccountField::Code))

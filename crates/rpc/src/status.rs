@@ -64,7 +64,8 @@ impl NodeMetrics {
         let gas: Vec<u64> = self.chains.iter().map(|(_, _, g)| g.load(Ordering::Relaxed)).collect();
         let Ok(mut last) = self.last_scrape.lock() else { return vec![0.0; gas.len()] };
         let secs = last.0.elapsed().as_secs_f64().max(1e-3);
-        let rates = gas.iter().zip(&last.1).map(|(now, then)| (now - then) as f64 / secs / 1e6).collect();
+        let rates =
+            gas.iter().zip(&last.1).map(|(now, then)| (now - then) as f64 / secs / 1e6).collect();
         *last = (Instant::now(), gas);
         rates
     }
@@ -97,12 +98,11 @@ pub fn serve_status(
             }
             busy.fetch_add(1, Ordering::Relaxed);
             let (state, done) = (state.clone(), busy.clone());
-            let spawned = std::thread::Builder::new().name("lockstep-status-conn".into()).spawn(
-                move || {
+            let spawned =
+                std::thread::Builder::new().name("lockstep-status-conn".into()).spawn(move || {
                     handle(&state, stream);
                     done.fetch_sub(1, Ordering::Relaxed);
-                },
-            );
+                });
             if spawned.is_err() {
                 busy.fetch_sub(1, Ordering::Relaxed);
             }
@@ -153,9 +153,15 @@ fn handle(state: &State, mut stream: TcpStream) {
     }
     let path = path.split('?').next().unwrap_or_default();
     let result = match path {
-        "/metrics" => metrics_text(state).map(|t| (200, "text/plain; version=0.0.4", t.into_bytes())),
-        "/api/status" => status_json(state).map(|v| (200, "application/json", v.to_string().into_bytes())),
-        "/" | "/index.html" => Ok((200, "text/html; charset=utf-8", STATUS_PAGE.as_bytes().to_vec())),
+        "/metrics" => {
+            metrics_text(state).map(|t| (200, "text/plain; version=0.0.4", t.into_bytes()))
+        }
+        "/api/status" => {
+            status_json(state).map(|v| (200, "application/json", v.to_string().into_bytes()))
+        }
+        "/" | "/index.html" => {
+            Ok((200, "text/html; charset=utf-8", STATUS_PAGE.as_bytes().to_vec()))
+        }
         _ => Ok((404, "text/plain", b"not found\n".to_vec())),
     };
     let _ = match result {
@@ -183,11 +189,13 @@ fn head_at_l1(tx: &DbTx<'_, RO>, chain: u64, l1: u64) -> Result<Option<u64>> {
     Ok(entry.and_then(|(_, r)| r.heads.iter().find(|h| h.chain_id == chain).map(|h| h.number)))
 }
 
+/// `(chain, head, safe, finalized)`.
+type ChainRow = (u64, u64, u64, u64);
+
 struct Snapshot {
     l1_head: Option<u64>,
     l1_cursor: Option<u64>,
-    /// (chain, head, safe, finalized)
-    chains: Vec<(u64, u64, u64, u64)>,
+    chains: Vec<ChainRow>,
     batches: u64,
     flagged: Vec<(u64, u64)>,
     by_class: std::collections::BTreeMap<String, u64>,
@@ -196,7 +204,8 @@ struct Snapshot {
 
 fn snapshot(state: &State) -> Result<Snapshot> {
     let tx = state.env.tx().map_err(err)?;
-    let l1_cursor = tx.cursor::<L1Blocks>().and_then(|mut c| c.last()).map_err(err)?.map(|(n, _)| n);
+    let l1_cursor =
+        tx.cursor::<L1Blocks>().and_then(|mut c| c.last()).map_err(err)?.map(|(n, _)| n);
     let mut chains = Vec::new();
     let mut heads = tx.cursor::<ChainHeads>().map_err(err)?;
     let mut entry = heads.first().map_err(err)?;
@@ -208,8 +217,11 @@ fn snapshot(state: &State) -> Result<Snapshot> {
         chains.push((chain, head.number, head.number, finalized));
         entry = heads.next().map_err(err)?;
     }
-    let batches =
-        tx.cursor::<SuperchainBatches>().and_then(|mut c| c.last()).map_err(err)?.map_or(0, |(i, _)| i + 1);
+    let batches = tx
+        .cursor::<SuperchainBatches>()
+        .and_then(|mut c| c.last())
+        .map_err(err)?
+        .map_or(0, |(i, _)| i + 1);
     let flagged = lockstep_crosschain::flagged(&tx, 0, usize::MAX).map_err(err)?;
     let mut by_class = std::collections::BTreeMap::new();
     for (index, _) in &flagged {
@@ -221,7 +233,15 @@ fn snapshot(state: &State) -> Result<Snapshot> {
     }
     drop(tx);
     let db_bytes = state.env.table_stats().map_err(err)?.iter().map(|t| t.size).sum();
-    Ok(Snapshot { l1_head: state.live.l1_head(), l1_cursor, chains, batches, flagged, by_class, db_bytes })
+    Ok(Snapshot {
+        l1_head: state.live.l1_head(),
+        l1_cursor,
+        chains,
+        batches,
+        flagged,
+        by_class,
+        db_bytes,
+    })
 }
 
 fn metrics_text(state: &State) -> Result<String> {
@@ -234,11 +254,16 @@ fn metrics_text(state: &State) -> Result<String> {
             let _ = writeln!(out, "{name}{labels} {value}");
         }
     };
-    let per_chain = |f: &dyn Fn(&(u64, u64, u64, u64)) -> f64| -> Vec<(String, f64)> {
+    let per_chain = |f: &dyn Fn(&ChainRow) -> f64| -> Vec<(String, f64)> {
         s.chains.iter().map(|c| (format!("{{chain_id=\"{}\"}}", c.0), f(c))).collect()
     };
     metric("lockstep_chain_head", "gauge", "The chain's head block.", &per_chain(&|c| c.1 as f64));
-    metric("lockstep_chain_safe", "gauge", "The chain's safe block (derived from L1).", &per_chain(&|c| c.2 as f64));
+    metric(
+        "lockstep_chain_safe",
+        "gauge",
+        "The chain's safe block (derived from L1).",
+        &per_chain(&|c| c.2 as f64),
+    );
     metric(
         "lockstep_chain_finalized",
         "gauge",
@@ -257,28 +282,65 @@ fn metrics_text(state: &State) -> Result<String> {
         "lockstep_chain_blocks_total",
         "counter",
         "Blocks derived and executed since start.",
-        &counters.iter().map(|(c, b, _)| (format!("{{chain_id=\"{c}\"}}"), b.load(Ordering::Relaxed) as f64)).collect::<Vec<_>>(),
+        &counters
+            .iter()
+            .map(|(c, b, _)| (format!("{{chain_id=\"{c}\"}}"), b.load(Ordering::Relaxed) as f64))
+            .collect::<Vec<_>>(),
     );
     metric(
         "lockstep_chain_gas_total",
         "counter",
         "Gas executed since start.",
-        &counters.iter().map(|(c, _, g)| (format!("{{chain_id=\"{c}\"}}"), g.load(Ordering::Relaxed) as f64)).collect::<Vec<_>>(),
+        &counters
+            .iter()
+            .map(|(c, _, g)| (format!("{{chain_id=\"{c}\"}}"), g.load(Ordering::Relaxed) as f64))
+            .collect::<Vec<_>>(),
     );
     metric(
         "lockstep_chain_mgas_per_second",
         "gauge",
         "Mgas/s executed since the previous scrape.",
-        &counters.iter().zip(&rates).map(|((c, _, _), r)| (format!("{{chain_id=\"{c}\"}}"), *r)).collect::<Vec<_>>(),
+        &counters
+            .iter()
+            .zip(&rates)
+            .map(|((c, _, _), r)| (format!("{{chain_id=\"{c}\"}}"), *r))
+            .collect::<Vec<_>>(),
     );
-    metric("lockstep_l1_head", "gauge", "The L1 head.", &[(String::new(), s.l1_head.unwrap_or(0) as f64)]);
-    metric("lockstep_l1_cursor", "gauge", "The last L1 block processed.", &[(String::new(), s.l1_cursor.unwrap_or(0) as f64)]);
-    metric("lockstep_l1_lag_blocks", "gauge", "L1 blocks not processed yet.", &[(String::new(), lag)]);
-    metric("lockstep_batches_checked", "gauge", "Superchain batches checked.", &[(String::new(), s.batches as f64)]);
-    metric("lockstep_batches_flagged", "gauge", "Superchain batches flagged.", &[(String::new(), s.flagged.len() as f64)]);
+    metric(
+        "lockstep_l1_head",
+        "gauge",
+        "The L1 head.",
+        &[(String::new(), s.l1_head.unwrap_or(0) as f64)],
+    );
+    metric(
+        "lockstep_l1_cursor",
+        "gauge",
+        "The last L1 block processed.",
+        &[(String::new(), s.l1_cursor.unwrap_or(0) as f64)],
+    );
+    metric(
+        "lockstep_l1_lag_blocks",
+        "gauge",
+        "L1 blocks not processed yet.",
+        &[(String::new(), lag)],
+    );
+    metric(
+        "lockstep_batches_checked",
+        "gauge",
+        "Superchain batches checked.",
+        &[(String::new(), s.batches as f64)],
+    );
+    metric(
+        "lockstep_batches_flagged",
+        "gauge",
+        "Superchain batches flagged.",
+        &[(String::new(), s.flagged.len() as f64)],
+    );
     let classes: Vec<(String, f64)> = lockstep_crosschain::Classification::ALL
         .iter()
-        .map(|c| (format!("{{classification=\"{c}\"}}"), *s.by_class.get(c.name()).unwrap_or(&0) as f64))
+        .map(|c| {
+            (format!("{{classification=\"{c}\"}}"), *s.by_class.get(c.name()).unwrap_or(&0) as f64)
+        })
         .collect();
     metric(
         "lockstep_differences",
@@ -286,8 +348,18 @@ fn metrics_text(state: &State) -> Result<String> {
         "Differences in flagged batches, by classification.",
         &classes,
     );
-    metric("lockstep_l1_reorgs_total", "counter", "L1 reorgs handled since start.", &[(String::new(), state.metrics.reorgs.load(Ordering::Relaxed) as f64)]);
-    metric("lockstep_database_bytes", "gauge", "Size of the database's tables.", &[(String::new(), s.db_bytes as f64)]);
+    metric(
+        "lockstep_l1_reorgs_total",
+        "counter",
+        "L1 reorgs handled since start.",
+        &[(String::new(), state.metrics.reorgs.load(Ordering::Relaxed) as f64)],
+    );
+    metric(
+        "lockstep_database_bytes",
+        "gauge",
+        "Size of the database's tables.",
+        &[(String::new(), s.db_bytes as f64)],
+    );
     Ok(out)
 }
 

@@ -132,7 +132,10 @@ pub(crate) fn to_u64(name: &str, value: &Value) -> Result<u64, ErrorObjectOwned>
     u64::try_from(n).map_err(|_| invalid_params(format!("`{name}` is too large: {n}")))
 }
 
-pub(crate) fn required<'a>(name: &str, value: &'a Option<Value>) -> Result<&'a Value, ErrorObjectOwned> {
+pub(crate) fn required<'a>(
+    name: &str,
+    value: &'a Option<Value>,
+) -> Result<&'a Value, ErrorObjectOwned> {
     value.as_ref().ok_or_else(|| invalid_params(format!("missing param `{name}`")))
 }
 

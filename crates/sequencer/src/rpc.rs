@@ -51,7 +51,6 @@ impl Endpoint {
     }
 }
 
-
 /// Serves chain `chain_id`'s endpoint on `addr` (port 0 picks a free one); returns the bound
 /// address and the server handle (stop it, or drop it to keep serving).
 pub async fn serve(
@@ -60,7 +59,8 @@ pub async fn serve(
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let (env, spec) = {
-        let sequencer = lock(&sequencer).map_err(|e| std::io::Error::other(e.message().to_string()))?;
+        let sequencer =
+            lock(&sequencer).map_err(|e| std::io::Error::other(e.message().to_string()))?;
         let spec = sequencer.chain_spec(chain_id).ok_or_else(|| {
             std::io::Error::other(format!("chain {chain_id} is not sequenced here"))
         })?;
@@ -68,7 +68,8 @@ pub async fn serve(
     };
     // a raw transaction is at most a block's worth of calldata
     let limits = lockstep_rpc::EthLimits { max_request_bytes: 1 << 21, ..Default::default() };
-    let server = Server::builder().set_config(lockstep_rpc::server_config(&limits)).build(addr).await?;
+    let server =
+        Server::builder().set_config(lockstep_rpc::server_config(&limits)).build(addr).await?;
     let local = server.local_addr()?;
     let register = |e: jsonrpsee::core::RegisterMethodError| std::io::Error::other(e.to_string());
     let mut module = RpcModule::new(Endpoint { sequencer, chain_id });

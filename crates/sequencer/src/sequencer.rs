@@ -130,7 +130,10 @@ impl SharedSequencer {
     }
 
     /// Chain `chain_id`'s spec, if it is in the set.
-    pub fn chain_spec(&self, chain_id: u64) -> Option<std::sync::Arc<lockstep_chainspec::ChainSpec>> {
+    pub fn chain_spec(
+        &self,
+        chain_id: u64,
+    ) -> Option<std::sync::Arc<lockstep_chainspec::ChainSpec>> {
         self.chains
             .iter()
             .find(|c| c.executor.chain_id() == chain_id)
