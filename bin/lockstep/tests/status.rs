@@ -86,6 +86,7 @@ fn metrics_move_and_the_status_page_shows_heads_and_a_flagged_batch_in_a_browser
         "lockstep_l1_lag_blocks",
         "lockstep_batches_flagged",
         "lockstep_differences{classification=\"AlteredMint\"}",
+        "lockstep_batches_flagged_by_classification{classification=\"MissingMint\"}",
         "lockstep_database_bytes",
     ] {
         assert!(first.contains_key(name), "{name} missing: {first:?}");

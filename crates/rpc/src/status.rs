@@ -199,6 +199,7 @@ struct Snapshot {
     batches: u64,
     flagged: Vec<(u64, u64)>,
     by_class: std::collections::BTreeMap<String, u64>,
+    batches_by_class: std::collections::BTreeMap<String, u64>,
     db_bytes: u64,
 }
 
@@ -224,10 +225,12 @@ fn snapshot(state: &State) -> Result<Snapshot> {
         .map_or(0, |(i, _)| i + 1);
     let flagged = lockstep_crosschain::flagged(&tx, 0, usize::MAX).map_err(err)?;
     let mut by_class = std::collections::BTreeMap::new();
+    let mut batches_by_class = std::collections::BTreeMap::new();
     for (index, _) in &flagged {
         if let Some(v) = lockstep_crosschain::verdict(&tx, *index).map_err(err)? {
             for (class, n) in v.counts() {
                 *by_class.entry(class.to_string()).or_default() += n as u64;
+                *batches_by_class.entry(class.to_string()).or_default() += 1;
             }
         }
     }
@@ -240,6 +243,7 @@ fn snapshot(state: &State) -> Result<Snapshot> {
         batches,
         flagged,
         by_class,
+        batches_by_class,
         db_bytes,
     })
 }
@@ -342,6 +346,19 @@ fn metrics_text(state: &State) -> Result<String> {
             (format!("{{classification=\"{c}\"}}"), *s.by_class.get(c.name()).unwrap_or(&0) as f64)
         })
         .collect();
+    let flagged_by: Vec<(String, f64)> = lockstep_crosschain::Classification::ALL
+        .iter()
+        .map(|c| {
+            let n = *s.batches_by_class.get(c.name()).unwrap_or(&0) as f64;
+            (format!("{{classification=\"{c}\"}}"), n)
+        })
+        .collect();
+    metric(
+        "lockstep_batches_flagged_by_classification",
+        "gauge",
+        "Flagged batches with at least one difference of each classification.",
+        &flagged_by,
+    );
     metric(
         "lockstep_differences",
         "gauge",
