@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used)]
 
+use alloy_primitives::U256;
 use lockstep_l1::test_utils::spawn_anvil;
 use serde_json::{json, Value};
 use std::{
@@ -150,6 +151,14 @@ fn cast_reads_both_chains_from_the_node_as_from_the_sequencer() {
         let node = format!("http://127.0.0.1:{node}");
         assert_eq!(cast(&["chain-id", "--rpc-url", &node]), chain.to_string());
         let mut burns_seen = 0usize;
+        // the bridge's native reserve: burns pay in, mints pay out (DESIGN.md 5.1)
+        let genesis_reserve = U256::from_str_radix(
+            &cast(&["balance", &bridge, "--block", "0", "--rpc-url", &node]),
+            10,
+        )
+        .unwrap();
+        let mint_topic = cast(&["keccak", "Mint(uint256,uint256,address,address,address,uint256)"]);
+        let (mut paid_in, mut paid_out) = (U256::ZERO, U256::ZERO);
         let mut senders: std::collections::BTreeMap<String, u64> = Default::default();
         for n in 1..=target {
             let n = n.to_string();
