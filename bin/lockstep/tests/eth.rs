@@ -229,6 +229,34 @@ fn cast_reads_both_chains_from_the_node_as_from_the_sequencer() {
                 burns_seen.to_string(),
                 "chain {chain}: burns to {other} up to block {n}"
             );
+            let events = cast_json(&[
+                "logs",
+                "--json",
+                "--from-block",
+                &n,
+                "--to-block",
+                &n,
+                "--address",
+                &bridge,
+                "--rpc-url",
+                &node,
+            ]);
+            for log in events.as_array().unwrap() {
+                let native = log["topics"][3] == format!("0x{}", "0".repeat(64)).as_str();
+                let data = log["data"].as_str().unwrap().trim_start_matches("0x");
+                let amount = U256::from_str_radix(&data[128..192], 16).unwrap();
+                if native && log["topics"][0] == burn_topic.as_str() {
+                    paid_in += amount;
+                } else if native && log["topics"][0] == mint_topic.as_str() {
+                    paid_out += amount;
+                }
+            }
+            let reserve = cast(&["balance", &bridge, "--block", &n, "--rpc-url", &node]);
+            assert_eq!(
+                U256::from_str_radix(&reserve, 10).unwrap(),
+                genesis_reserve + paid_in - paid_out,
+                "chain {chain}: the bridge's balance at block {n} from its own events"
+            );
         }
         assert!(burns_seen > 0, "the devnet burns towards the other chain");
         for (who, sent) in &senders {

@@ -1,7 +1,8 @@
 //! The `eth_` namespace of one chain, and `optimism_outputAtBlock`, over the node's database.
 
-use crate::superchain::{
-    invalid_params, params_by_name, required, server_error, to_u64, LiveStatus,
+use crate::{
+    superchain::{invalid_params, params_by_name, required, server_error, to_u64, LiveStatus},
+    RpcError,
 };
 use alloy_consensus::{Transaction, TxReceipt};
 use alloy_primitives::{Address, Bytes, B256};
@@ -690,9 +691,11 @@ pub async fn serve_chain(
     rollup: Arc<RollupConfig>,
     limits: EthLimits,
     addr: SocketAddr,
-) -> std::io::Result<(SocketAddr, ServerHandle)> {
-    let server = Server::builder().set_config(server_config(&limits)).build(addr).await?;
-    let local = server.local_addr()?;
+) -> Result<(SocketAddr, ServerHandle), RpcError> {
+    let bind = |source| RpcError::Bind { addr, source };
+    let server =
+        Server::builder().set_config(server_config(&limits)).build(addr).await.map_err(bind)?;
+    let local = server.local_addr().map_err(bind)?;
     let module = eth_module(env, live, chain_id, rollup, limits)?;
     Ok((local, server.start(module)))
 }
@@ -715,9 +718,9 @@ pub fn eth_module(
     chain_id: u64,
     rollup: Arc<RollupConfig>,
     limits: EthLimits,
-) -> std::io::Result<RpcModule<()>> {
+) -> Result<RpcModule<()>, RpcError> {
     let mut module = RpcModule::new(Chain { env, live, chain_id, rollup, limits });
-    let register = |e: jsonrpsee::core::RegisterMethodError| std::io::Error::other(e.to_string());
+    let register = RpcError::Register;
     module
         .register_method("eth_chainId", |_, c, _| Ok::<_, ErrorObjectOwned>(hex_u64(c.chain_id)))
         .map_err(register)?;

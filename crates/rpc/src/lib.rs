@@ -20,10 +20,12 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod error;
 mod eth;
 mod status;
 mod superchain;
 
+pub use error::RpcError;
 pub use eth::{eth_module, receipt_json, serve_chain, server_config, EthLimits};
 pub use status::{serve_status, NodeMetrics};
 pub use superchain::{batch_summary, serve, LiveStatus, LIST_LIMIT};

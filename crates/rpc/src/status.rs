@@ -84,12 +84,13 @@ pub fn serve_status(
     live: Arc<LiveStatus>,
     metrics: Arc<NodeMetrics>,
     addr: SocketAddr,
-) -> std::io::Result<SocketAddr> {
-    let listener = TcpListener::bind(addr)?;
-    let local = listener.local_addr()?;
+) -> std::result::Result<SocketAddr, crate::RpcError> {
+    let bind = |source| crate::RpcError::Bind { addr, source };
+    let listener = TcpListener::bind(addr).map_err(bind)?;
+    let local = listener.local_addr().map_err(bind)?;
     let state = Arc::new(State { env, live, metrics });
     let busy = Arc::new(AtomicUsize::new(0));
-    std::thread::Builder::new().name("lockstep-status".into()).spawn(move || {
+    let server = std::thread::Builder::new().name("lockstep-status".into()).spawn(move || {
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
             if busy.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
@@ -107,8 +108,15 @@ pub fn serve_status(
                 busy.fetch_sub(1, Ordering::Relaxed);
             }
         }
-    })?;
+    });
+    spawned_server(server)?;
     Ok(local)
+}
+
+fn spawned_server(
+    result: std::io::Result<std::thread::JoinHandle<()>>,
+) -> std::result::Result<(), crate::RpcError> {
+    result.map(drop).map_err(crate::RpcError::Thread)
 }
 
 fn respond(mut stream: TcpStream, code: u16, kind: &str, body: &[u8]) -> std::io::Result<()> {
@@ -170,14 +178,14 @@ fn handle(state: &State, mut stream: TcpStream) {
     };
 }
 
-type Result<T> = std::result::Result<T, String>;
+type PageResult<T> = std::result::Result<T, String>;
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
 /// The chain's head recorded with the newest L1 block at or below `l1`.
-fn head_at_l1(tx: &DbTx<'_, RO>, chain: u64, l1: u64) -> Result<Option<u64>> {
+fn head_at_l1(tx: &DbTx<'_, RO>, chain: u64, l1: u64) -> PageResult<Option<u64>> {
     let mut cursor = tx.cursor::<L1Blocks>().map_err(err)?;
     let mut entry = cursor.seek(&l1).map_err(err)?;
     if entry.as_ref().is_none_or(|(n, _)| *n > l1) {
@@ -203,7 +211,7 @@ struct Snapshot {
     db_bytes: u64,
 }
 
-fn snapshot(state: &State) -> Result<Snapshot> {
+fn snapshot(state: &State) -> PageResult<Snapshot> {
     let tx = state.env.tx().map_err(err)?;
     let l1_cursor =
         tx.cursor::<L1Blocks>().and_then(|mut c| c.last()).map_err(err)?.map(|(n, _)| n);
@@ -248,7 +256,7 @@ fn snapshot(state: &State) -> Result<Snapshot> {
     })
 }
 
-fn metrics_text(state: &State) -> Result<String> {
+fn metrics_text(state: &State) -> PageResult<String> {
     let s = snapshot(state)?;
     let rates = state.metrics.rates();
     let mut out = String::new();
@@ -380,7 +388,7 @@ fn metrics_text(state: &State) -> Result<String> {
     Ok(out)
 }
 
-fn status_json(state: &State) -> Result<Value> {
+fn status_json(state: &State) -> PageResult<Value> {
     let s = snapshot(state)?;
     let tx = state.env.tx().map_err(err)?;
     let mut batches = Vec::new();

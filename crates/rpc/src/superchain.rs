@@ -273,16 +273,17 @@ pub async fn serve(
     env: Arc<DatabaseEnv>,
     live: Arc<LiveStatus>,
     addr: SocketAddr,
-) -> std::io::Result<(SocketAddr, ServerHandle)> {
+) -> Result<(SocketAddr, ServerHandle), crate::RpcError> {
+    let bind = |source| crate::RpcError::Bind { addr, source };
     let config = ServerConfig::builder()
         .max_request_body_size(1 << 20)
         .max_response_body_size(64 << 20)
         .max_connections(256)
         .build();
-    let server = Server::builder().set_config(config).build(addr).await?;
-    let local = server.local_addr()?;
+    let server = Server::builder().set_config(config).build(addr).await.map_err(bind)?;
+    let local = server.local_addr().map_err(bind)?;
     let mut module = RpcModule::new(Context { env, live });
-    let register = |e: jsonrpsee::core::RegisterMethodError| std::io::Error::other(e.to_string());
+    let register = crate::RpcError::Register;
     module.register_method("superchain_syncStatus", |_, c, _| c.sync_status()).map_err(register)?;
     module.register_method("superchain_getBatch", |p, c, _| c.get_batch(&p)).map_err(register)?;
     module

@@ -83,7 +83,8 @@ pub async fn serve(
         chain_id,
         std::sync::Arc::new(spec.rollup.clone()),
         limits,
-    )?;
+    )
+    .map_err(|e| std::io::Error::other(e.to_string()))?;
     module.merge(reads).map_err(register)?;
     Ok((local, server.start(module)))
 }
