@@ -67,8 +67,9 @@ struct InitArgs {
 enum DbCommand {
     /// Print every table's entry count and size.
     Stats(DatadirArgs),
-    /// Print where a node's database stands, as JSON: the L1 cursor, and every chain's head
-    /// and derivation cursor. Exits with status 2 if the chains are not at one L1 cursor.
+    /// Print where a node's database stands, as JSON: the L1 cursor, every chain's head and
+    /// derivation cursor, and the batches closed, checked and flagged. Exits with status 2 if
+    /// the chains are not at one L1 cursor or a closed batch has no verdict.
     Status(DatadirArgs),
 }
 
@@ -152,13 +153,22 @@ fn db_status(args: &DatadirArgs) -> eyre::Result<()> {
             })
         })
         .collect();
+    // every closed batch was checked in the transaction that closed it
+    let tx = env.tx()?;
+    let batches = tx.entries::<lockstep_storage::tables::SuperchainBatches>()? as u64;
+    let checked = lockstep_crosschain::verdicts_checked(&tx)?;
+    let flagged = lockstep_crosschain::flagged_count(&tx)?;
+    let consistent = report.consistent() && batches == checked;
     let out = serde_json::json!({
         "l1": report.l1.map(|(n, h)| serde_json::json!({"number": n, "hash": h})),
-        "consistent": report.consistent(),
+        "consistent": consistent,
         "chains": chains,
+        "batches": batches,
+        "batchesChecked": checked,
+        "flagged": flagged,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
-    if !report.consistent() {
+    if !consistent {
         std::process::exit(2);
     }
     Ok(())
