@@ -27,7 +27,8 @@ pub use check::{
 pub use error::CrossChainError;
 pub use extract::{bridge_events, BridgeEvent, EventKind, Located};
 pub use store::{
-    commitment, flagged, flagged_count, transfer, verdict, verdicts_checked, CrossChainCheck,
+    commitment, flagged, flagged_count, located_events, transfer, verdict, verdicts_checked,
+    CrossChainCheck,
 };
 pub use verdict::{
     BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference, EventLocation,

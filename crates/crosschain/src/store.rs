@@ -52,35 +52,40 @@ impl CrossChainCheck {
     ) -> Result<Vec<BatchEvent>, CrossChainError> {
         let mut out = Vec::new();
         for range in &batch.ranges {
-            let provider = ChainProvider::new(tx, range.chain_id);
             for number in range.first..=range.last {
-                let receipts = provider.receipts(number)?;
-                let found = bridge_events(range.chain_id, number, &receipts, &[], self.bridge);
-                if found.is_empty() {
-                    continue;
-                }
-                let transactions = provider.transactions(number)?;
-                for event in found {
-                    let tx_hash = transactions
-                        .get(event.tx_index as usize)
-                        .map(|t| t.tx_hash())
-                        .unwrap_or_default();
-                    out.push(BatchEvent {
-                        kind: event.item.kind,
-                        transfer: event.item.transfer,
-                        location: EventLocation {
-                            chain_id: range.chain_id,
-                            block: number,
-                            tx_index: event.tx_index,
-                            log_index: event.log_index,
-                            tx_hash,
-                            batch: batch.index,
-                        },
-                    });
-                }
+                out.extend(self.block_events(tx, range.chain_id, number, batch.index)?);
             }
         }
         Ok(out)
+    }
+
+    /// The bridge events of block `number` of `chain`, read from its stored receipts, as
+    /// events of batch `batch`.
+    pub fn block_events<T: TableRead>(
+        &self,
+        tx: &T,
+        chain: ChainId,
+        number: u64,
+        batch: u64,
+    ) -> Result<Vec<BatchEvent>, CrossChainError> {
+        let provider = ChainProvider::new(tx, chain);
+        let receipts = provider.receipts(number)?;
+        let found = bridge_events(chain, number, &receipts, &[], self.bridge);
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
+        let transactions = provider.transactions(number)?;
+        let with_hashes: Vec<_> = found
+            .into_iter()
+            .map(|mut event| {
+                event.tx_hash = transactions
+                    .get(event.tx_index as usize)
+                    .map(|t| t.tx_hash())
+                    .unwrap_or_default();
+                event
+            })
+            .collect();
+        Ok(located_events(chain, batch, with_hashes))
     }
 
     /// Checks `batch` (DESIGN.md 5.4): its pairs' trees, the transfer records, its commitment
@@ -93,8 +98,20 @@ impl CrossChainCheck {
         outputs: Vec<ChainOutput>,
     ) -> Result<BatchVerdict, CrossChainError> {
         let events = self.events(tx, batch)?;
+        self.check_batch_events(tx, batch, outputs, &events)
+    }
+
+    /// [`Self::check_batch`] with the batch's bridge events already extracted (in chain,
+    /// block, transaction, log order), as the driver does while it executes the blocks.
+    pub fn check_batch_events<T: TableWrite>(
+        &self,
+        tx: &T,
+        batch: &BatchRecord,
+        outputs: Vec<ChainOutput>,
+        events: &[BatchEvent],
+    ) -> Result<BatchVerdict, CrossChainError> {
         let mut records = BTreeMap::new();
-        for event in &events {
+        for event in events {
             let key = transfer_key(&event.transfer);
             if let std::collections::btree_map::Entry::Vacant(slot) = records.entry(key) {
                 if let Some(raw) = tx.get::<Transfers>(&nonce_key(&key))? {
@@ -102,7 +119,7 @@ impl CrossChainCheck {
                 }
             }
         }
-        let checked = check_pairs(batch.index, &self.chains, &events, &mut records);
+        let checked = check_pairs(batch.index, &self.chains, events, &mut records);
         for (key, record) in &records {
             tx.put::<Transfers>(&nonce_key(key), &to_json(record)?)?;
         }
@@ -242,6 +259,30 @@ fn save_verdict<T: TableWrite>(tx: &T, verdict: &BatchVerdict) -> Result<(), Cro
         tx.put::<FlaggedBatches>(&verdict.batch, &verdict.l1_block)?;
     }
     Ok(())
+}
+
+/// `events` of block `number`-s of `chain` (from [`bridge_events`], with their transaction
+/// hashes) as events of batch `batch`.
+pub fn located_events(
+    chain: ChainId,
+    batch: u64,
+    events: Vec<crate::Located<crate::BridgeEvent>>,
+) -> Vec<BatchEvent> {
+    events
+        .into_iter()
+        .map(|event| BatchEvent {
+            kind: event.item.kind,
+            transfer: event.item.transfer,
+            location: EventLocation {
+                chain_id: chain,
+                block: event.block,
+                tx_index: event.tx_index,
+                log_index: event.log_index,
+                tx_hash: event.tx_hash,
+                batch,
+            },
+        })
+        .collect()
 }
 
 /// The verdict of batch `index`, if it was checked.

@@ -27,6 +27,15 @@ struct ChainState {
     l2: L2Window,
     deriver: Option<ChainDeriver>,
     head: L2BlockInfo,
+    /// The bridge predeploy, whose events the chain's thread extracts as it executes.
+    bridge: Address,
+    /// Bridge events of the blocks executed since the last batch that took them, by block:
+    /// the check reads these rather than decoding the receipts again. Cleared whenever the
+    /// windows are reloaded (restart, failed step, reorg); the check then reads the database.
+    events: std::collections::BTreeMap<
+        u64,
+        Vec<lockstep_crosschain::Located<lockstep_crosschain::BridgeEvent>>,
+    >,
 }
 
 impl std::fmt::Debug for ChainState {
@@ -168,6 +177,8 @@ impl Node {
                 l2,
                 deriver: None,
                 head: L2BlockInfo::default(),
+                bridge: addresses.bridge,
+                events: std::collections::BTreeMap::new(),
             });
         }
         tx.commit()?;
@@ -248,6 +259,7 @@ impl Node {
             chain.l2.load(&tx, head.number)?;
             chain.head = chain.l2.info(head.number)?;
             chain.deriver = None;
+            chain.events.clear();
         }
         self.prepared = false;
         Ok(())
@@ -466,7 +478,27 @@ impl Node {
         let mut verdicts = Vec::new();
         if let Some(record) = &batch {
             let outputs = self.outputs(&tx, record)?;
-            verdicts.push(self.check.check_batch(&tx, record, outputs)?);
+            let mut events = Vec::new();
+            for (range, chain) in record.ranges.iter().zip(&mut self.chains) {
+                for number in range.first..=range.last {
+                    match chain.events.remove(&number) {
+                        Some(found) => events.extend(lockstep_crosschain::located_events(
+                            range.chain_id,
+                            record.index,
+                            found,
+                        )),
+                        // executed before a restart: from the stored receipts
+                        None => events.extend(self.check.block_events(
+                            &tx,
+                            range.chain_id,
+                            number,
+                            record.index,
+                        )?),
+                    }
+                }
+                chain.events.retain(|n, _| *n > range.last);
+            }
+            verdicts.push(self.check.check_batch_events(&tx, record, outputs, &events)?);
         }
         for commitment in &commitments {
             if let Some(updated) = self.check.record_commitment(&tx, commitment)? {
@@ -603,6 +635,20 @@ impl Node {
                 Ok(Derived::Attributes(attributes)) => {
                     let executed = chain.executor.execute(tx, &attributes.inner)?;
                     let block = executed.block;
+                    let l2_number = block.header.number;
+                    let mut found = lockstep_crosschain::bridge_events(
+                        chain.chain_id(),
+                        l2_number,
+                        &block.receipts,
+                        &[],
+                        chain.bridge,
+                    );
+                    for event in &mut found {
+                        if let Some(t) = block.transactions.get(event.tx_index as usize) {
+                            event.tx_hash = t.tx_hash();
+                        }
+                    }
+                    chain.events.insert(l2_number, found);
                     if block.header.withdrawals_root.is_none() {
                         // before Isthmus the header does not carry it: keep it for output roots
                         let provider = ChainProvider::new(tx, chain.chain_id());

@@ -109,6 +109,32 @@ fn node_derives_the_sequencers_blocks_from_the_embedded_l1() {
         }
         first = posted.l2_heads[0].1 + 1;
         assert_eq!(batch.l1_number, posted.l1_block, "batch {index} closed by its L1 block");
+        // the check used the events its threads extracted while executing: the same trees
+        // come out of the stored receipts, and they are the sequencer's own roots
+        let check = lockstep_crosschain::CrossChainCheck {
+            chains: node.chain_ids(),
+            bridge: lockstep_devnet::BRIDGE,
+        };
+        let tx = node.database().tx().unwrap();
+        let events = check.events(&tx, &batch).unwrap();
+        let from_db = lockstep_crosschain::check_pairs(
+            batch.index,
+            &node.chain_ids(),
+            &events,
+            &mut Default::default(),
+        );
+        let verdict = node.verdict(index as u64).unwrap().unwrap();
+        assert!(verdict.matches, "batch {index}");
+        assert_eq!(from_db.pairs, verdict.pairs, "batch {index}");
+        for pair in &verdict.pairs {
+            let burns: Vec<_> = posted
+                .burns
+                .iter()
+                .filter(|t| (t.source, t.destination) == (pair.source, pair.destination))
+                .map(lockstep_primitives::Transfer::leaf)
+                .collect();
+            assert_eq!(pair.burn_root, lockstep_primitives::merkle_root(&burns), "batch {index}");
+        }
     }
 }
 
