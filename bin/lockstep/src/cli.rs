@@ -26,7 +26,8 @@ enum Command {
     #[command(subcommand)]
     Db(DbCommand),
     /// Follow every chain of a superchain set from L1: derive each chain's blocks from its
-    /// batches (kona-derive), execute them, and commit all chains together per L1 block.
+    /// batches (kona-derive), execute them, check every superchain batch's burns against its
+    /// mints, and commit all chains and the check together per L1 block.
     ///
     /// Safe to kill at any moment: it resumes from the last committed L1 block. On an L1 reorg it
     /// unwinds every chain to the common ancestor and derives again.
@@ -37,7 +38,9 @@ enum Command {
     /// Run the devnet in one process: an embedded L1, the shared sequencer of two chains
     /// (901 "op" and 902 "base") with cross-chain burns and mints, a traffic generator, the
     /// batcher posting every chain's batches and the commitments to L1, and the verifier node
-    /// deriving both chains back from L1 alone.
+    /// deriving both chains back from L1 alone and checking every batch's burns and mints.
+    ///
+    /// With --batches N it exits 0 when nothing was flagged and 3 when something was.
     Devnet(crate::devnet::DevnetArgs),
     /// Evidence of flagged batches, for challengers.
     #[command(subcommand)]

@@ -31,8 +31,9 @@ pub(crate) struct DevnetArgs {
     /// Default: a temporary directory, removed on exit.
     #[arg(long, env = "LOCKSTEP_DATADIR", value_name = "DIR")]
     datadir: Option<PathBuf>,
-    /// Stop once the verifier has closed this many superchain batches, and print a JSON
-    /// summary.
+    /// Stop once the verifier has checked this many superchain batches, and print a JSON
+    /// summary (batches checked, transfers, flagged batches with their classifications).
+    /// Exits 0 when nothing was flagged and 3 when something was.
     #[arg(long, env = "LOCKSTEP_DEVNET_BATCHES", value_name = "N")]
     batches: Option<u64>,
     /// Misbehave on purpose: KIND@BATCH, KIND one of drop-mint, delay-mint, forge-mint,

@@ -2,24 +2,19 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{lockstep, stderr};
+
 use serde_json::Value;
 use std::{
     io::Read,
     path::{Path, PathBuf},
-    process::{Command, Output},
+    process::Output,
 };
 
 fn testdata(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata").join(rel)
-}
-
-fn lockstep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lockstep"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("LOCKSTEP_DATADIR")
-        .output()
-        .expect("run lockstep")
 }
 
 fn init(datadir: &Path, rollup: &Path, genesis: &Path) -> Output {
@@ -32,10 +27,6 @@ fn init(datadir: &Path, rollup: &Path, genesis: &Path) -> Output {
         "--genesis",
         genesis.to_str().unwrap(),
     ])
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn base_genesis_json() -> Value {

@@ -11,22 +11,13 @@ use lockstep_storage::{ChainProvider, DatabaseEnv, DatabaseMode};
 use serde_json::{json, Value};
 use std::{
     collections::BTreeMap,
-    process::{Command, Output, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-fn lockstep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lockstep"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("LOCKSTEP_DATADIR")
-        .output()
-        .expect("run lockstep")
-}
+mod common;
 
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use common::{curl, free_ports, lockstep, stderr, Killed};
 
 /// A verifier of exported evidence that trusts nothing of lockstep's tree code: keccak from
 /// RustCrypto's `sha3`, the leaf's ABI encoding and the proof folding written out here again
@@ -332,33 +323,6 @@ fn a_long_clean_run_flags_nothing_and_exits_0() {
     }
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// One JSON-RPC call through curl; returns the whole response object.
-#[allow(clippy::needless_pass_by_value)] // a json! literal at every call
-fn curl(url: &str, method: &str, params: Value) -> Value {
-    let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-    let out = Command::new("curl")
-        .args(["-s", "--max-time", "10", "-H", "Content-Type: application/json", "-d", &body, url])
-        .output()
-        .expect("curl is installed by scripts/setup.sh");
-    assert!(out.status.success(), "curl {method}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("{method}: not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout))
-    })
-}
-
-struct Killed(std::process::Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn superchain_rpc_answers_curl_over_http() {
     let anvil: Anvil = {
@@ -382,7 +346,7 @@ fn superchain_rpc_answers_curl_over_http() {
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
 
-    let port = free_port();
+    let port = free_ports(1);
     let url = format!("http://127.0.0.1:{port}");
     let node = Killed(
         Command::new(env!("CARGO_BIN_EXE_lockstep"))
@@ -412,7 +376,7 @@ fn superchain_rpc_answers_curl_over_http() {
         if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             continue;
         }
-        let status = curl(&url, "superchain_syncStatus", json!([]))["result"].clone();
+        let status = curl(&url, "superchain_syncStatus", &json!([]))["result"].clone();
         if status["synced"] == true && status["batchesChecked"].as_u64() >= Some(4) {
             break status;
         }
@@ -420,39 +384,39 @@ fn superchain_rpc_answers_curl_over_http() {
     assert_eq!(status["flagged"], 1);
     assert_eq!(status["chains"].as_array().unwrap().len(), 2);
 
-    let batch = curl(&url, "superchain_getBatch", json!([1]))["result"].clone();
+    let batch = curl(&url, "superchain_getBatch", &json!([1]))["result"].clone();
     assert_eq!(batch["status"], "flagged");
     assert_eq!(batch["classifications"], json!({"MissingMint": 1}));
     let by_l1 =
-        curl(&url, "superchain_getBatchByL1Block", json!([batch["l1Block"]]))["result"].clone();
+        curl(&url, "superchain_getBatchByL1Block", &json!([batch["l1Block"]]))["result"].clone();
     assert_eq!(by_l1, batch);
-    let clean = curl(&url, "superchain_getBatch", json!(["0x2"]))["result"].clone();
+    let clean = curl(&url, "superchain_getBatch", &json!(["0x2"]))["result"].clone();
     assert_eq!(clean["status"], "matches");
-    assert_eq!(curl(&url, "superchain_getBatch", json!([1000]))["result"], Value::Null);
+    assert_eq!(curl(&url, "superchain_getBatch", &json!([1000]))["result"], Value::Null);
 
     let list =
-        curl(&url, "superchain_listFlagged", json!({"from": 0, "limit": 10}))["result"].clone();
+        curl(&url, "superchain_listFlagged", &json!({"from": 0, "limit": 10}))["result"].clone();
     assert_eq!(list["flagged"].as_array().unwrap().len(), 1);
     assert_eq!(list["flagged"][0]["batch"], 1);
     assert_eq!(list["next"], Value::Null);
 
-    let evidence = curl(&url, "superchain_getEvidence", json!([1]))["result"].clone();
+    let evidence = curl(&url, "superchain_getEvidence", &json!([1]))["result"].clone();
     let d = &evidence["differences"][0];
     assert_eq!(d["classification"], "MissingMint");
     let burn = &d["burn"]["transfer"];
     let transfer = curl(
         &url,
         "superchain_getTransfer",
-        json!([burn["source"], burn["destination"], burn["nonce"]]),
+        &json!([burn["source"], burn["destination"], burn["nonce"]]),
     )["result"]
         .clone();
     assert_eq!(transfer["status"], "missing");
     assert_eq!(transfer["burn"]["location"]["batch"], 1);
     assert_eq!(transfer["mints"], json!([]));
-    assert_eq!(curl(&url, "superchain_getEvidence", json!([2]))["result"], Value::Null);
+    assert_eq!(curl(&url, "superchain_getEvidence", &json!([2]))["result"], Value::Null);
 
     // a settled transfer: the first mint of batch 0 on either pair
-    let batch0 = curl(&url, "superchain_getBatch", json!([0]))["result"].clone();
+    let batch0 = curl(&url, "superchain_getBatch", &json!([0]))["result"].clone();
     let pair = batch0["pairs"]
         .as_array()
         .unwrap()
@@ -461,7 +425,7 @@ fn superchain_rpc_answers_curl_over_http() {
         .unwrap()
         .clone();
     let settled =
-        curl(&url, "superchain_getTransfer", json!([pair["source"], pair["destination"], "0"]))
+        curl(&url, "superchain_getTransfer", &json!([pair["source"], pair["destination"], "0"]))
             ["result"]
             .clone();
     assert_eq!(settled["status"], "settled");
@@ -476,13 +440,13 @@ fn superchain_rpc_answers_curl_over_http() {
         ("superchain_getTransfer", json!([901, 902]), "missing param `nonce`"),
         ("superchain_getBatchByL1Block", json!(["0x10000000000000000"]), "too large"),
     ] {
-        let answer = curl(&url, method, params.clone());
+        let answer = curl(&url, method, &params);
         let err = &answer["error"];
         assert_eq!(err["code"], -32602, "{method} {params}: {answer}");
         assert!(err["message"].as_str().unwrap().contains(needle), "{method} {params}: {answer}");
     }
-    let unknown = curl(&url, "superchain_nope", json!([]));
+    let unknown = curl(&url, "superchain_nope", &json!([]));
     assert_eq!(unknown["error"]["code"], -32601);
-    assert_eq!(curl(&url, "superchain_syncStatus", json!([]))["result"]["flagged"], 1);
+    assert_eq!(curl(&url, "superchain_syncStatus", &json!([]))["result"]["flagged"], 1);
     drop(node);
 }

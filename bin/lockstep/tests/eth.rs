@@ -9,22 +9,13 @@ use alloy_primitives::U256;
 use lockstep_l1::test_utils::spawn_anvil;
 use serde_json::{json, Value};
 use std::{
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-struct Killed(Child);
+mod common;
 
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn repo() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{curl_raw, free_ports, repo, Killed};
 
 /// Runs `cast` (pinned in package.json) and returns its stdout.
 fn cast(args: &[&str]) -> String {
@@ -43,29 +34,6 @@ fn cast(args: &[&str]) -> String {
 
 fn cast_json(args: &[&str]) -> Value {
     serde_json::from_str(&cast(args)).unwrap()
-}
-
-/// A JSON-RPC call through curl; the whole response.
-fn curl_raw(url: &str, body: &str) -> Value {
-    let out = Command::new("curl")
-        .args(["-s", "--max-time", "10", "-H", "Content-Type: application/json", "-d", body, url])
-        .output()
-        .unwrap();
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&out.stdout)))
-}
-
-fn free_ports(n: u16) -> u16 {
-    // a run of n free ports from a random base
-    loop {
-        let base = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        if base > 60_000 {
-            continue;
-        }
-        if (0..n).all(|i| std::net::TcpListener::bind(("127.0.0.1", base + i)).is_ok()) {
-            return base;
-        }
-    }
 }
 
 fn block_number(url: &str) -> u64 {

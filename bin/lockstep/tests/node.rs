@@ -4,6 +4,10 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::{lockstep, stderr};
+
 use lockstep_l1::test_utils::{spawn_anvil, Anvil};
 use lockstep_storage::{
     tables::{DerivationCursors, L1Blocks},
@@ -13,22 +17,9 @@ use rand::{Rng, SeedableRng};
 use serde_json::Value;
 use std::{
     path::Path,
-    process::{Command, Output, Stdio},
+    process::{Command, Stdio},
     time::Duration,
 };
-
-fn lockstep(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lockstep"))
-        .args(args)
-        .env("RUST_BACKTRACE", "0")
-        .env_remove("LOCKSTEP_DATADIR")
-        .output()
-        .expect("run lockstep")
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
 
 /// anvil as the devnet expects it: the test mnemonic's accounts, the L1 genesis one L1 block
 /// before the L2 genesis, mining only when asked.

@@ -78,17 +78,7 @@ impl Chain {
 
     /// The chain's head recorded with the newest L1 block at or below `l1`.
     fn head_at_l1(&self, tx: &DbTx<'_, RO>, l1: u64) -> Result<Option<u64>, ErrorObjectOwned> {
-        let mut cursor = tx.cursor::<L1Blocks>().map_err(server_error)?;
-        let mut entry = cursor.seek(&l1).map_err(server_error)?;
-        if entry.as_ref().is_none_or(|(n, _)| *n > l1) {
-            entry = match entry {
-                Some(_) => cursor.prev().map_err(server_error)?,
-                None => cursor.last().map_err(server_error)?,
-            };
-        }
-        Ok(entry.and_then(|(_, record)| {
-            record.heads.iter().find(|h| h.chain_id == self.chain_id).map(|h| h.number)
-        }))
+        head_at_l1(tx, self.chain_id, l1).map_err(server_error)
     }
 
     /// A block tag or number (or an EIP-1898 object) as a block number. `latest` and `safe` are
@@ -425,6 +415,24 @@ enum AccountField {
     Nonce,
     Code,
     Storage,
+}
+
+/// Chain `chain`'s head recorded with the newest processed L1 block at or below `l1`: what the
+/// node had derived from L1 up to that block (`finalized` for a finalized `l1`).
+pub(crate) fn head_at_l1(
+    tx: &DbTx<'_, RO>,
+    chain: u64,
+    l1: u64,
+) -> lockstep_storage::DbResult<Option<u64>> {
+    let mut cursor = tx.cursor::<L1Blocks>()?;
+    let mut entry = cursor.seek(&l1)?;
+    if entry.as_ref().is_none_or(|(n, _)| *n > l1) {
+        entry = match entry {
+            Some(_) => cursor.prev()?,
+            None => cursor.last()?,
+        };
+    }
+    Ok(entry.and_then(|(_, r)| r.heads.iter().find(|h| h.chain_id == chain).map(|h| h.number)))
 }
 
 /// A block's L1 origin `{hash, number}` and sequence number, from its L1 info deposit.

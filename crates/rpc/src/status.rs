@@ -184,17 +184,8 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
-/// The chain's head recorded with the newest L1 block at or below `l1`.
 fn head_at_l1(tx: &DbTx<'_, RO>, chain: u64, l1: u64) -> PageResult<Option<u64>> {
-    let mut cursor = tx.cursor::<L1Blocks>().map_err(err)?;
-    let mut entry = cursor.seek(&l1).map_err(err)?;
-    if entry.as_ref().is_none_or(|(n, _)| *n > l1) {
-        entry = match entry {
-            Some(_) => cursor.prev().map_err(err)?,
-            None => cursor.last().map_err(err)?,
-        };
-    }
-    Ok(entry.and_then(|(_, r)| r.heads.iter().find(|h| h.chain_id == chain).map(|h| h.number)))
+    crate::eth::head_at_l1(tx, chain, l1).map_err(err)
 }
 
 /// `(chain, head, safe, finalized)`.
