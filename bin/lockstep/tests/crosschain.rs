@@ -6,18 +6,16 @@
 
 #![allow(clippy::unwrap_used)]
 
-use lockstep_l1::test_utils::{spawn_anvil, Anvil};
 use lockstep_storage::{ChainProvider, DatabaseEnv, DatabaseMode};
 use serde_json::{json, Value};
 use std::{
     collections::BTreeMap,
-    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
 mod common;
 
-use common::{curl, free_ports, lockstep, stderr, Killed};
+use common::{curl, devnet_anvil, free_ports, lockstep, spawn_node_http, stderr};
 
 /// A verifier of exported evidence that trusts nothing of lockstep's tree code: keccak from
 /// RustCrypto's `sha3`, the leaf's ABI encoding and the proof folding written out here again
@@ -325,10 +323,7 @@ fn a_long_clean_run_flags_nothing_and_exits_0() {
 
 #[test]
 fn superchain_rpc_answers_curl_over_http() {
-    let anvil: Anvil = {
-        let args = lockstep_devnet::DevnetConfig::default().anvil_args();
-        spawn_anvil(&args.iter().map(String::as_str).collect::<Vec<_>>())
-    };
+    let anvil = devnet_anvil();
     let dir = tempfile::tempdir().unwrap();
     let devnet = dir.path().join("devnet");
     let out = lockstep(&[
@@ -348,27 +343,7 @@ fn superchain_rpc_answers_curl_over_http() {
 
     let port = free_ports(1);
     let url = format!("http://127.0.0.1:{port}");
-    let node = Killed(
-        Command::new(env!("CARGO_BIN_EXE_lockstep"))
-            .args([
-                "node",
-                "--superchain",
-                devnet.join("config/superchain.toml").to_str().unwrap(),
-                "--l1.rpc",
-                &anvil.url,
-                "--datadir",
-                dir.path().join("node").to_str().unwrap(),
-                "--l1.poll-interval",
-                "0.1",
-                "--http",
-                "--http.port",
-                &port.to_string(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let node = spawn_node_http(&devnet, &anvil.url, &dir.path().join("node"), port, &[]);
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         assert!(Instant::now() < deadline, "the node did not sync in time");

@@ -6,7 +6,6 @@
 #![allow(clippy::unwrap_used)]
 
 use alloy_primitives::U256;
-use lockstep_l1::test_utils::spawn_anvil;
 use serde_json::{json, Value};
 use std::{
     process::{Command, Stdio},
@@ -15,7 +14,7 @@ use std::{
 
 mod common;
 
-use common::{curl_raw, free_ports, repo, Killed};
+use common::{curl_raw, devnet_anvil, free_ports, repo, spawn_node_http, Killed};
 
 /// Runs `cast` (pinned in package.json) and returns its stdout.
 fn cast(args: &[&str]) -> String {
@@ -42,8 +41,7 @@ fn block_number(url: &str) -> u64 {
 
 #[test]
 fn cast_reads_both_chains_from_the_node_as_from_the_sequencer() {
-    let args = lockstep_devnet::DevnetConfig::default().anvil_args();
-    let anvil = spawn_anvil(&args.iter().map(String::as_str).collect::<Vec<_>>());
+    let anvil = devnet_anvil();
     let dir = tempfile::tempdir().unwrap();
     let devnet_dir = dir.path().join("devnet");
     let seq_port = free_ports(2);
@@ -75,28 +73,12 @@ fn cast_reads_both_chains_from_the_node_as_from_the_sequencer() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let node_port = free_ports(3);
-    let _node = Killed(
-        Command::new(env!("CARGO_BIN_EXE_lockstep"))
-            .args([
-                "node",
-                "--superchain",
-                devnet_dir.join("config/superchain.toml").to_str().unwrap(),
-                "--l1.rpc",
-                &anvil.url,
-                "--datadir",
-                dir.path().join("node").to_str().unwrap(),
-                "--l1.poll-interval",
-                "0.1",
-                "--http",
-                "--http.port",
-                &node_port.to_string(),
-                "--rpc.max-logs-range",
-                "20",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+    let _node = spawn_node_http(
+        &devnet_dir,
+        &anvil.url,
+        &dir.path().join("node"),
+        node_port,
+        &["--rpc.max-logs-range", "20"],
     );
     let chains = [(901u64, seq_port, node_port + 1), (902, seq_port + 1, node_port + 2)];
     let target = 24;

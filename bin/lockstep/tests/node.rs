@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{lockstep, stderr};
+use common::{devnet_anvil, lockstep, stderr};
 
 use lockstep_l1::test_utils::{spawn_anvil, Anvil};
 use lockstep_storage::{
@@ -20,13 +20,6 @@ use std::{
     process::{Command, Stdio},
     time::Duration,
 };
-
-/// anvil as the devnet expects it: the test mnemonic's accounts, the L1 genesis one L1 block
-/// before the L2 genesis, mining only when asked.
-fn devnet_anvil() -> Anvil {
-    let args = lockstep_devnet::DevnetConfig::default().anvil_args();
-    spawn_anvil(&args.iter().map(String::as_str).collect::<Vec<_>>())
-}
 
 /// Runs a bounded devnet on `anvil` in `dir` and returns its summary.
 fn devnet_on(anvil: &Anvil, dir: &Path, batches: &str, da: &str) -> Value {

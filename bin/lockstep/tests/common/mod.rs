@@ -70,3 +70,46 @@ pub fn curl(url: &str, method: &str, params: &Value) -> Value {
         &json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
     )
 }
+
+/// anvil as the devnet expects it: the test mnemonic's accounts, the L1 genesis one L1 block
+/// before the L2 genesis, mining only when asked.
+pub fn devnet_anvil() -> lockstep_l1::test_utils::Anvil {
+    let args = lockstep_devnet::DevnetConfig::default().anvil_args();
+    lockstep_l1::test_utils::spawn_anvil(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// `lockstep node` following `l1` for the set of a devnet in `devnet_dir`, serving JSON-RPC
+/// from `port` on, with `extra` flags; its output is discarded.
+pub fn spawn_node_http(
+    devnet_dir: &std::path::Path,
+    l1: &str,
+    datadir: &std::path::Path,
+    port: u16,
+    extra: &[&str],
+) -> Killed {
+    let superchain = devnet_dir.join("config/superchain.toml");
+    let port = port.to_string();
+    let mut args = vec![
+        "node",
+        "--superchain",
+        superchain.to_str().unwrap(),
+        "--l1.rpc",
+        l1,
+        "--datadir",
+        datadir.to_str().unwrap(),
+        "--l1.poll-interval",
+        "0.1",
+        "--http",
+        "--http.port",
+        &port,
+    ];
+    args.extend_from_slice(extra);
+    Killed(
+        Command::new(env!("CARGO_BIN_EXE_lockstep"))
+            .args(args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
