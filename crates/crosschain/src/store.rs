@@ -88,22 +88,12 @@ impl CrossChainCheck {
         Ok(located_events(chain, batch, with_hashes))
     }
 
-    /// Checks `batch` (DESIGN.md 5.4): its pairs' trees, the transfer records, its commitment
-    /// if already seen, and writes the verdict (and the flagged entry) in `tx`. `outputs` are
-    /// every chain's output at the batch's end, in the set's order.
+    /// Checks `batch` (DESIGN.md 5.4) over its bridge `events` (in chain, block, transaction,
+    /// log order: what [`Self::events`] reads, or what the driver extracted while executing):
+    /// its pairs' trees, the transfer records, its commitment if already seen, and writes the
+    /// verdict (and the flagged entry) in `tx`. `outputs` are every chain's output at the
+    /// batch's end, in the set's order.
     pub fn check_batch<T: TableWrite>(
-        &self,
-        tx: &T,
-        batch: &BatchRecord,
-        outputs: Vec<ChainOutput>,
-    ) -> Result<BatchVerdict, CrossChainError> {
-        let events = self.events(tx, batch)?;
-        self.check_batch_events(tx, batch, outputs, &events)
-    }
-
-    /// [`Self::check_batch`] with the batch's bridge events already extracted (in chain,
-    /// block, transaction, log order), as the driver does while it executes the blocks.
-    pub fn check_batch_events<T: TableWrite>(
         &self,
         tx: &T,
         batch: &BatchRecord,

@@ -73,6 +73,11 @@ impl ChainExecutor {
         &self.spec
     }
 
+    /// The chain's spec, shared.
+    pub const fn shared_spec(&self) -> &Arc<ChainSpec> {
+        &self.spec
+    }
+
     /// The chain id.
     pub fn chain_id(&self) -> u64 {
         self.spec.chain_id()

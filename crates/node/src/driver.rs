@@ -498,7 +498,7 @@ impl Node {
                 }
                 chain.events.retain(|n, _| *n > range.last);
             }
-            verdicts.push(self.check.check_batch_events(&tx, record, outputs, &events)?);
+            verdicts.push(self.check.check_batch(&tx, record, outputs, &events)?);
         }
         for commitment in &commitments {
             if let Some(updated) = self.check.record_commitment(&tx, commitment)? {

@@ -13,10 +13,7 @@ use jsonrpsee::{
 };
 use kona_genesis::RollupConfig;
 use lockstep_execution::{CallOutcome, CallRequest};
-use lockstep_storage::{
-    tables::{L1Blocks, TransactionHashes},
-    ChainProvider, DatabaseEnv, DbTx, RO,
-};
+use lockstep_storage::{tables::L1Blocks, ChainProvider, DatabaseEnv, DbTx, RO};
 use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
 use serde_json::{json, Value};
 use std::{net::SocketAddr, sync::Arc};
@@ -81,9 +78,20 @@ impl Chain {
         head_at_l1(tx, self.chain_id, l1).map_err(server_error)
     }
 
-    /// A block tag or number (or an EIP-1898 object) as a block number. `latest` and `safe` are
-    /// the head (every block this node has is derived from L1, so safe); `finalized` is the
-    /// head derived from finalized L1; `pending` is `latest`; `earliest` is genesis.
+    /// The chain's finalized block: its head derived from the L1's finalized block (genesis
+    /// until the L1 reports finality).
+    fn finalized(&self, tx: &DbTx<'_, RO>) -> Result<u64, ErrorObjectOwned> {
+        let genesis = self.rollup.genesis.l2.number;
+        match self.live.l1_finalized() {
+            Some(l1) => Ok(self.head_at_l1(tx, l1)?.unwrap_or(genesis)),
+            None => Ok(genesis),
+        }
+    }
+
+    /// A block tag or number (or an EIP-1898 object) as a block number, refusing one beyond the
+    /// head. `latest` and `safe` are the head (every block this node has is derived from L1, so
+    /// safe); `finalized` is the head derived from finalized L1; `pending` is `latest`;
+    /// `earliest` is genesis.
     fn resolve(
         &self,
         tx: &DbTx<'_, RO>,
@@ -91,15 +99,27 @@ impl Chain {
         value: Option<&Value>,
     ) -> Result<u64, ErrorObjectOwned> {
         let head = self.head(provider)?;
+        let number = self.block_number(tx, provider, head, value)?;
+        if number > head {
+            return Err(invalid_params(format!("block {number} is beyond the head {head}")));
+        }
+        Ok(number)
+    }
+
+    /// What a block parameter names, which may be beyond `head` (see [`Self::resolve`]).
+    fn block_number(
+        &self,
+        tx: &DbTx<'_, RO>,
+        provider: &Provider<'_>,
+        head: u64,
+        value: Option<&Value>,
+    ) -> Result<u64, ErrorObjectOwned> {
         let Some(value) = value else { return Ok(head) };
         let number = match value {
             Value::String(s) => match s.as_str() {
                 "latest" | "safe" | "pending" => head,
                 "earliest" => self.rollup.genesis.l2.number,
-                "finalized" => match self.live.l1_finalized() {
-                    Some(l1) => self.head_at_l1(tx, l1)?.unwrap_or(self.rollup.genesis.l2.number),
-                    None => self.rollup.genesis.l2.number,
-                },
+                "finalized" => self.finalized(tx)?,
                 _ => to_u64("block", value)?,
             },
             Value::Object(map) => {
@@ -111,7 +131,7 @@ impl Chain {
                         .map_err(server_error)?
                         .ok_or_else(|| invalid_params(format!("block {hash} not found")))?
                 } else if let Some(number) = map.get("blockNumber") {
-                    return self.resolve(tx, provider, Some(number));
+                    return self.block_number(tx, provider, head, Some(number));
                 } else {
                     return Err(invalid_params(
                         "a block object needs `blockHash` or `blockNumber`",
@@ -121,10 +141,18 @@ impl Chain {
             Value::Number(_) => to_u64("block", value)?,
             other => return Err(invalid_params(format!("not a block tag or number: {other}"))),
         };
-        if number > head {
-            return Err(invalid_params(format!("block {number} is beyond the head {head}")));
-        }
         Ok(number)
+    }
+
+    /// A block parameter as a number, for reads that answer `null` beyond the head.
+    fn lookup(
+        &self,
+        tx: &DbTx<'_, RO>,
+        provider: &Provider<'_>,
+        value: &Value,
+    ) -> Result<u64, ErrorObjectOwned> {
+        let head = self.head(provider)?;
+        self.block_number(tx, provider, head, Some(value))
     }
 
     /// Checks that state after `number` can still be read.
@@ -144,11 +172,7 @@ impl Chain {
         let p = params_by_name(params, &["block", "full"])?;
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
-        let number = match self.resolve(&tx, &provider, Some(required("block", &p[0])?)) {
-            Ok(n) => n,
-            Err(e) if e.message().contains("beyond the head") => return Ok(Value::Null),
-            Err(e) => return Err(e),
-        };
+        let number = self.lookup(&tx, &provider, required("block", &p[0])?)?;
         block_json(&provider, number, full_flag(&p[1])?)
     }
 
@@ -168,9 +192,7 @@ impl Chain {
         let hash = hash_param("hash", required("hash", &p[0])?)?;
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
-        let Some(location) =
-            tx.get::<TransactionHashes>(&(self.chain_id, hash)).map_err(server_error)?
-        else {
+        let Some(location) = provider.transaction_location(hash).map_err(server_error)? else {
             return Ok(Value::Null);
         };
         let block = BlockData::load(&provider, location.block)?;
@@ -189,11 +211,7 @@ impl Chain {
         let p = params_by_name(params, &["block"])?;
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
-        let number = match self.resolve(&tx, &provider, Some(required("block", &p[0])?)) {
-            Ok(n) => n,
-            Err(e) if e.message().contains("beyond the head") => return Ok(Value::Null),
-            Err(e) => return Err(e),
-        };
+        let number = self.lookup(&tx, &provider, required("block", &p[0])?)?;
         let Some(block) = BlockData::load(&provider, number)? else { return Ok(Value::Null) };
         Ok(Value::Array((0..block.transactions.len()).map(|i| block.receipt(i)).collect()))
     }
@@ -269,10 +287,12 @@ impl Chain {
             if !matches_any {
                 continue;
             }
-            let Some(block) = BlockData::load(&provider, number)? else { continue };
-            for (i, log) in block.logs() {
-                if log_matches(log.0, &addresses, &topics) {
-                    out.push(block.log_json(i, log.1, log.2, log.0));
+            let Some(block) = BlockData::with_receipts(&provider, number, receipts)? else {
+                continue;
+            };
+            for (tx_index, log_index, log) in block.logs() {
+                if log_matches(log, &addresses, &topics) {
+                    out.push(block.log_json(tx_index, log_index, log));
                     if out.len() > self.limits.max_logs {
                         return Err(limit_exceeded(format!(
                             "more than {} logs match; narrow the block range or the filter",
@@ -370,10 +390,7 @@ impl Chain {
         let output = lockstep_execution::output_root(header.state_root, passer, hash);
         let origin = l1_origin(&provider, number)?;
         let head = self.head(&provider)?;
-        let finalized = match self.live.l1_finalized() {
-            Some(l1) => self.head_at_l1(&tx, l1)?.unwrap_or(self.rollup.genesis.l2.number),
-            None => self.rollup.genesis.l2.number,
-        };
+        let finalized = self.finalized(&tx)?;
         let block_ref = |n: u64| -> Result<Value, ErrorObjectOwned> {
             let h = provider.header(n).map_err(server_error)?.unwrap_or_default();
             let hash = provider.block_hash(n).map_err(server_error)?.unwrap_or_default();
@@ -517,6 +534,16 @@ struct BlockData {
 
 impl BlockData {
     fn load(provider: &Provider<'_>, number: u64) -> Result<Option<Self>, ErrorObjectOwned> {
+        let receipts = provider.receipts(number).map_err(server_error)?;
+        Self::with_receipts(provider, number, receipts)
+    }
+
+    /// The block, with its `receipts` already read.
+    fn with_receipts(
+        provider: &Provider<'_>,
+        number: u64,
+        receipts: Vec<OpReceiptEnvelope>,
+    ) -> Result<Option<Self>, ErrorObjectOwned> {
         let Some(header) = provider.header(number).map_err(server_error)? else { return Ok(None) };
         let hash = provider.block_hash(number).map_err(server_error)?.unwrap_or_default();
         Ok(Some(Self {
@@ -524,7 +551,7 @@ impl BlockData {
             hash,
             header,
             transactions: provider.transactions(number).map_err(server_error)?,
-            receipts: provider.receipts(number).map_err(server_error)?,
+            receipts,
         }))
     }
 
@@ -559,23 +586,17 @@ impl BlockData {
         value
     }
 
-    /// Every log of the block with its transaction index and index in the block.
-    fn logs(&self) -> impl Iterator<Item = (usize, (&alloy_primitives::Log, usize, usize))> {
-        let mut log_index = 0usize;
-        self.receipts.iter().enumerate().flat_map(move |(tx_index, r)| {
-            let start = log_index;
-            log_index += r.logs().len();
-            r.logs().iter().enumerate().map(move |(i, log)| (start + i, (log, tx_index, start + i)))
-        })
+    /// Every log of the block: `(transaction index, index in the block, log)`.
+    fn logs(&self) -> impl Iterator<Item = (usize, usize, &alloy_primitives::Log)> {
+        self.receipts
+            .iter()
+            .enumerate()
+            .flat_map(|(tx_index, r)| r.logs().iter().map(move |log| (tx_index, log)))
+            .enumerate()
+            .map(|(log_index, (tx_index, log))| (tx_index, log_index, log))
     }
 
-    fn log_json(
-        &self,
-        _: usize,
-        tx_index: usize,
-        log_index: usize,
-        log: &alloy_primitives::Log,
-    ) -> Value {
+    fn log_json(&self, tx_index: usize, log_index: usize, log: &alloy_primitives::Log) -> Value {
         let tx_hash = self.transactions.get(tx_index).map(|t| t.tx_hash()).unwrap_or_default();
         json!({
             "address": log.address,
@@ -606,7 +627,7 @@ impl BlockData {
             .logs()
             .iter()
             .enumerate()
-            .map(|(i, log)| self.log_json(0, index, first_log + i, log))
+            .map(|(i, log)| self.log_json(index, first_log + i, log))
             .collect();
         let base_fee = self.header.base_fee_per_gas;
         let contract = tx.to().is_none().then(|| from.create(tx.nonce()));
@@ -671,24 +692,12 @@ pub(crate) fn block_json(
 
 /// The receipt of transaction `hash` as `eth_getTransactionReceipt` returns it (`null` if the
 /// chain has no such transaction).
-pub fn receipt_json<T: lockstep_storage::TableRead>(
-    provider: &ChainProvider<'_, T>,
-    hash: B256,
-) -> Result<Value, ErrorObjectOwned> {
+fn receipt_json(provider: &Provider<'_>, hash: B256) -> Result<Value, ErrorObjectOwned> {
     let Some(location) = provider.transaction_location(hash).map_err(server_error)? else {
         return Ok(Value::Null);
     };
-    let Some(header) = provider.header(location.block).map_err(server_error)? else {
-        return Ok(Value::Null);
-    };
-    let block = BlockData {
-        number: location.block,
-        hash: provider.block_hash(location.block).map_err(server_error)?.unwrap_or_default(),
-        header,
-        transactions: provider.transactions(location.block).map_err(server_error)?,
-        receipts: provider.receipts(location.block).map_err(server_error)?,
-    };
-    Ok(block.receipt(location.index as usize))
+    let block = BlockData::load(provider, location.block)?;
+    Ok(block.map_or(Value::Null, |b| b.receipt(location.index as usize)))
 }
 
 /// Serves chain `chain_id`'s `eth_` namespace (and `optimism_outputAtBlock`) on `addr`.

@@ -26,6 +26,6 @@ mod status;
 mod superchain;
 
 pub use error::RpcError;
-pub use eth::{eth_module, receipt_json, serve_chain, server_config, EthLimits};
+pub use eth::{eth_module, serve_chain, server_config, EthLimits};
 pub use status::{serve_status, NodeMetrics};
 pub use superchain::{batch_summary, serve, LiveStatus, LIST_LIMIT};

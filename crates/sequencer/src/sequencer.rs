@@ -137,7 +137,7 @@ impl SharedSequencer {
         self.chains
             .iter()
             .find(|c| c.executor.chain_id() == chain_id)
-            .map(|c| std::sync::Arc::new(c.executor.spec().clone()))
+            .map(|c| c.executor.shared_spec().clone())
     }
 
     /// The chain ids, in set order.

@@ -175,44 +175,42 @@ impl<'a, T: TableRead> ChainProvider<'a, T> {
     /// `address` after block `number`: the value the first later block changed it from, or the
     /// current one. Costs a walk of every later block's account changeset.
     pub fn account_at(&self, address: Address, number: u64) -> DbResult<Option<Account>> {
-        let head = self.head()?.map_or(0, |h| h.number);
-        for block in number.saturating_add(1)..=head {
-            let mut found = None;
-            self.tx.for_each_prefix::<AccountChangeSets>(
-                &key_bytes(&(self.chain, block)),
-                |_, before| {
-                    if before.address == address {
-                        found = Some(before.info);
-                    }
-                    Ok(found.is_none())
-                },
-            )?;
-            if let Some(info) = found {
-                return Ok(info);
-            }
-        }
-        self.account(address)
+        let before = self.first_change_after::<AccountChangeSets, _>(number, |before| {
+            (before.address == address).then_some(before.info)
+        })?;
+        before.map_or_else(|| self.account(address), Ok)
     }
 
     /// Slot `slot` of `address` after block `number` (see [`Self::account_at`]).
     pub fn storage_at(&self, address: Address, slot: B256, number: u64) -> DbResult<U256> {
+        let before = self.first_change_after::<StorageChangeSets, _>(number, |before| {
+            (before.address == address && before.slot == slot).then_some(before.value)
+        })?;
+        before.map_or_else(|| self.storage(address, slot), Ok)
+    }
+
+    /// The first changeset entry `pick` accepts in the blocks after `number`, oldest first:
+    /// the value before the first later change.
+    fn first_change_after<S, R>(
+        &self,
+        number: u64,
+        pick: impl Fn(S::Value) -> Option<R>,
+    ) -> DbResult<Option<R>>
+    where
+        S: Table<Key = (ChainId, u64)>,
+    {
         let head = self.head()?.map_or(0, |h| h.number);
         for block in number.saturating_add(1)..=head {
             let mut found = None;
-            self.tx.for_each_prefix::<StorageChangeSets>(
-                &key_bytes(&(self.chain, block)),
-                |_, before| {
-                    if before.address == address && before.slot == slot {
-                        found = Some(before.value);
-                    }
-                    Ok(found.is_none())
-                },
-            )?;
-            if let Some(value) = found {
-                return Ok(value);
+            self.tx.for_each_prefix::<S>(&key_bytes(&(self.chain, block)), |_, before| {
+                found = pick(before);
+                Ok(found.is_none())
+            })?;
+            if found.is_some() {
+                return Ok(found);
             }
         }
-        self.storage(address, slot)
+        Ok(None)
     }
 }
 
