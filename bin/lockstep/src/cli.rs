@@ -42,6 +42,15 @@ enum Command {
     ///
     /// With --batches N it exits 0 when nothing was flagged and 3 when something was.
     Devnet(crate::devnet::DevnetArgs),
+    /// Re-execute one block from an execution witness, with no database, and print the header
+    /// it computed as JSON.
+    ///
+    /// The file holds the chain's rollup config, the parent header, the block's payload
+    /// attributes and the witness (the format of `debug_executionWitness`, which `lockstep node
+    /// --http` serves). When it also holds `expected`, the output says whether the block hash
+    /// and every header field match. Exit status: 0 when they match (or nothing is expected),
+    /// 1 on a mismatch, 2 on bad input (malformed JSON, a missing key, a witness lacking a node).
+    Stateless(crate::stateless::StatelessArgs),
     /// Evidence of flagged batches, for challengers.
     #[command(subcommand)]
     Evidence(crate::evidence::EvidenceCommand),
@@ -95,6 +104,7 @@ impl Cli {
             Command::Decode(args) => crate::decode::run(&args),
             Command::Devnet(args) => crate::devnet::run(&args).map(drop),
             Command::Evidence(command) => crate::evidence::run(&command),
+            Command::Stateless(args) => crate::stateless::run(&args),
         }
     }
 }

@@ -8,6 +8,7 @@ mod decode;
 mod devnet;
 mod evidence;
 mod node;
+mod stateless;
 
 fn main() {
     tracing_subscriber::fmt()

@@ -18,5 +18,5 @@ mod superchain;
 pub use alloy_genesis::Genesis;
 pub use error::ChainSpecError;
 pub use kona_genesis::RollupConfig;
-pub use spec::{activate_through_isthmus, ChainSpec, L2_TO_L1_MESSAGE_PASSER};
+pub use spec::{activate_through_isthmus, check_rollup, ChainSpec, L2_TO_L1_MESSAGE_PASSER};
 pub use superchain::{SuperchainChain, SuperchainSet};

@@ -34,6 +34,19 @@ pub fn activate_through_isthmus(rollup: &mut RollupConfig) {
     }
 }
 
+/// Refuses a rollup config that lockstep cannot follow: one that schedules a hardfork after
+/// Isthmus, or has no block time.
+pub fn check_rollup(rollup: &RollupConfig) -> Result<(), String> {
+    let forks = &rollup.hardforks;
+    if forks.jovian_time.is_some() || forks.interop_time.is_some() {
+        return Err("hardforks after Isthmus (jovian_time, interop_time) are not supported".into());
+    }
+    if rollup.block_time == 0 {
+        return Err("block_time must be positive".into());
+    }
+    Ok(())
+}
+
 /// One L2 chain: its rollup config and its genesis.
 #[derive(Debug, Clone)]
 pub struct ChainSpec {
@@ -112,16 +125,7 @@ impl ChainSpec {
             path: PathBuf::from(path),
             reason,
         };
-        let forks = &self.rollup.hardforks;
-        if forks.jovian_time.is_some() || forks.interop_time.is_some() {
-            return Err(invalid(
-                rollup_path,
-                "hardforks after Isthmus (jovian_time, interop_time) are not supported".into(),
-            ));
-        }
-        if self.rollup.block_time == 0 {
-            return Err(invalid(rollup_path, "block_time must be positive".into()));
-        }
+        check_rollup(&self.rollup).map_err(|reason| invalid(rollup_path, reason))?;
         if self.genesis.timestamp != self.rollup.genesis.l2_time {
             return Err(invalid(
                 genesis_path,

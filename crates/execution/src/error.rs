@@ -25,6 +25,9 @@ pub enum ExecutionError {
     /// The payload attributes cannot make a valid block on the current head.
     #[error("invalid payload attributes: {0}")]
     InvalidAttributes(String),
+    /// A stateless block file is malformed or inconsistent; the message names the key.
+    #[error("stateless input: {0}")]
+    StatelessInput(String),
     /// A call could not be executed (the message is invalid on that state).
     #[error("call failed: {0}")]
     Call(String),

@@ -28,15 +28,28 @@ use revm::{
     database::{states::bundle_state::BundleRetention, BundleState, State},
     database_interface::{DatabaseRef, WrapDatabaseRef},
 };
+use kona_genesis::RollupConfig;
 use std::sync::Arc;
+
+/// The largest gas limit a header may carry, as geth and reth bound it (2^63 - 1).
+const MAX_GAS_LIMIT: u64 = i64::MAX as u64;
+
+/// A transaction of the attributes that the EVM rejected as invalid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RejectedTransaction {
+    /// Its index in the attributes.
+    pub index: usize,
+    /// Why the EVM rejected it.
+    pub reason: String,
+}
 
 /// A block that was executed and written.
 #[derive(Debug, Clone)]
 pub struct ExecutedBlock {
     /// The block as stored.
     pub block: StoredBlock,
-    /// Transactions of the attributes that were invalid and left out, as op-reth leaves them out.
-    pub skipped: usize,
+    /// Transactions of the attributes that the EVM rejected and that were left out.
+    pub skipped: Vec<RejectedTransaction>,
 }
 
 /// The outcome of executing transactions over some state, before anything is written.
@@ -52,8 +65,8 @@ pub struct ExecutionOutcome {
     pub gas_used: u64,
     /// The state changes.
     pub bundle: BundleState,
-    /// Transactions that were invalid and left out.
-    pub skipped: usize,
+    /// Transactions that the EVM rejected and that were left out.
+    pub skipped: Vec<RejectedTransaction>,
 }
 
 /// Executes the blocks of one chain.
@@ -132,37 +145,7 @@ impl ChainExecutor {
         parent_hash: B256,
         attrs: &OpPayloadAttributes,
     ) -> Result<Header, ExecutionError> {
-        let rollup = &self.spec.rollup;
-        let pa = &attrs.payload_attributes;
-        let timestamp = pa.timestamp;
-        if timestamp <= parent.timestamp {
-            return Err(ExecutionError::InvalidAttributes(format!(
-                "timestamp {timestamp} is not after the parent's {}",
-                parent.timestamp
-            )));
-        }
-        let gas_limit = attrs
-            .gas_limit
-            .ok_or_else(|| ExecutionError::InvalidAttributes("gasLimit is required".into()))?;
-        let ecotone = rollup.is_ecotone_active(timestamp);
-        Ok(Header {
-            parent_hash,
-            ommers_hash: EMPTY_OMMER_ROOT_HASH,
-            beneficiary: pa.suggested_fee_recipient,
-            number: parent.number + 1,
-            gas_limit,
-            timestamp,
-            extra_data: extra_data(rollup, timestamp, attrs.eip_1559_params)?,
-            mix_hash: pa.prev_randao,
-            nonce: B64::ZERO,
-            base_fee_per_gas: Some(next_base_fee(rollup, parent, timestamp)?),
-            blob_gas_used: ecotone.then_some(0),
-            excess_blob_gas: ecotone.then_some(0),
-            parent_beacon_block_root: if ecotone { pa.parent_beacon_block_root } else { None },
-            requests_hash: rollup.is_isthmus_active(timestamp).then_some(EMPTY_REQUESTS_HASH),
-            withdrawals_root: rollup.is_canyon_active(timestamp).then_some(EMPTY_ROOT_HASH),
-            ..Default::default()
-        })
+        next_header(&self.spec.rollup, parent, parent_hash, attrs)
     }
 
     /// Executes the attributes' transactions on top of `header`'s parent state in `db`.
@@ -176,54 +159,7 @@ impl ChainExecutor {
     where
         DB::Error: Send + Sync + 'static,
     {
-        let mut decoded = Vec::new();
-        for (index, tx) in attrs.decoded_transactions().enumerate() {
-            let tx = tx.map_err(|e| {
-                ExecutionError::InvalidAttributes(format!(
-                    "transaction {index} does not decode: {e}"
-                ))
-            })?;
-            decoded.push(tx);
-        }
-        let recovered = crate::recover::recover_senders(decoded);
-        let mut state =
-            State::builder().with_database(WrapDatabaseRef(db)).with_bundle_update().build();
-        let evm =
-            OpEvmFactory::default().create_evm(&mut state, evm_env(&self.spec.rollup, &header));
-        let ctx = OpBlockExecutionCtx {
-            parent_hash: header.parent_hash,
-            parent_beacon_block_root: header.parent_beacon_block_root,
-            extra_data: header.extra_data.clone(),
-        };
-        let mut executor =
-            OpBlockExecutor::new(evm, ctx, &self.spec.rollup, OpAlloyReceiptBuilder::default());
-        executor.apply_pre_execution_changes()?;
-        let mut transactions = Vec::with_capacity(recovered.len());
-        let mut skipped = 0;
-        for tx in recovered {
-            let Ok(tx) = tx else {
-                skipped += 1;
-                continue;
-            };
-            match executor.execute_transaction(&tx) {
-                Ok(_) => transactions.push(tx.into_inner()),
-                // op-reth leaves out a sequencer transaction the EVM rejects as invalid
-                Err(BlockExecutionError::Validation(BlockValidationError::InvalidTx {
-                    ..
-                })) => skipped += 1,
-                Err(err) => return Err(err.into()),
-            }
-        }
-        let (_evm, result) = executor.finish()?;
-        state.merge_transitions(BundleRetention::Reverts);
-        Ok(ExecutionOutcome {
-            header,
-            transactions,
-            receipts: result.receipts,
-            gas_used: result.gas_used,
-            bundle: state.take_bundle(),
-            skipped,
-        })
+        execute_transactions(&self.spec.rollup, header, attrs, db)
     }
 
     /// Executes `attrs` on the chain's head and writes the block, its state, changesets, trie and
@@ -257,27 +193,14 @@ impl ChainExecutor {
         number: u64,
         outcome: ExecutionOutcome,
     ) -> Result<ExecutedBlock, ExecutionError> {
-        let rollup = &self.spec.rollup;
-        let mut header = outcome.header;
-        header.state_root = provider.write_state(number, &bundle_changes(&outcome.bundle))?;
-        if rollup.is_isthmus_active(header.timestamp) {
-            header.withdrawals_root = Some(provider.storage_root(L2_TO_L1_MESSAGE_PASSER)?);
-        }
-        header.gas_used = outcome.gas_used;
-        header.transactions_root =
-            ordered_trie_root_with_encoder(&outcome.transactions, |tx, buf| tx.encode_2718(buf));
-        header.receipts_root = receipts_root(rollup, header.timestamp, &outcome.receipts);
-        header.logs_bloom = outcome.receipts.iter().fold(Bloom::ZERO, |bloom, r| bloom | r.bloom());
-        let hash = header.hash_slow();
-        Ok(ExecutedBlock {
-            block: StoredBlock {
-                hash,
-                header,
-                transactions: outcome.transactions,
-                receipts: outcome.receipts,
-            },
-            skipped: outcome.skipped,
-        })
+        let state_root = provider.write_state(number, &bundle_changes(&outcome.bundle))?;
+        let passer_root = if self.spec.rollup.is_isthmus_active(outcome.header.timestamp) {
+            Some(provider.storage_root(L2_TO_L1_MESSAGE_PASSER)?)
+        } else {
+            None
+        };
+        let skipped = outcome.skipped.clone();
+        Ok(ExecutedBlock { block: seal_block(&self.spec.rollup, outcome, state_root, passer_root), skipped })
     }
 
     /// The output root of the chain's head block:
@@ -294,6 +217,138 @@ impl ChainExecutor {
     }
 }
 
+/// Builds the header of the next block on `parent` from `attrs`, before execution: every field
+/// but the roots, the bloom and the gas used.
+pub fn next_header(
+    rollup: &RollupConfig,
+    parent: &Header,
+    parent_hash: B256,
+    attrs: &OpPayloadAttributes,
+) -> Result<Header, ExecutionError> {
+    let pa = &attrs.payload_attributes;
+    let timestamp = pa.timestamp;
+    if timestamp <= parent.timestamp {
+        return Err(ExecutionError::InvalidAttributes(format!(
+            "timestamp {timestamp} is not after the parent's {}",
+            parent.timestamp
+        )));
+    }
+    let gas_limit = attrs
+        .gas_limit
+        .ok_or_else(|| ExecutionError::InvalidAttributes("gasLimit is required".into()))?;
+    if gas_limit == 0 || gas_limit > MAX_GAS_LIMIT {
+        return Err(ExecutionError::InvalidAttributes(format!(
+            "gasLimit {gas_limit} is outside 1..={MAX_GAS_LIMIT}"
+        )));
+    }
+    let ecotone = rollup.is_ecotone_active(timestamp);
+    Ok(Header {
+        parent_hash,
+        ommers_hash: EMPTY_OMMER_ROOT_HASH,
+        beneficiary: pa.suggested_fee_recipient,
+        number: parent.number + 1,
+        gas_limit,
+        timestamp,
+        extra_data: extra_data(rollup, timestamp, attrs.eip_1559_params)?,
+        mix_hash: pa.prev_randao,
+        nonce: B64::ZERO,
+        base_fee_per_gas: Some(next_base_fee(rollup, parent, timestamp)?),
+        blob_gas_used: ecotone.then_some(0),
+        excess_blob_gas: ecotone.then_some(0),
+        parent_beacon_block_root: if ecotone { pa.parent_beacon_block_root } else { None },
+        requests_hash: rollup.is_isthmus_active(timestamp).then_some(EMPTY_REQUESTS_HASH),
+        withdrawals_root: rollup.is_canyon_active(timestamp).then_some(EMPTY_ROOT_HASH),
+        ..Default::default()
+    })
+}
+
+/// Executes the attributes' transactions on top of `header`'s parent state in `db`.
+/// Nothing is written; the outcome holds the state changes.
+pub fn execute_transactions<DB: DatabaseRef + std::fmt::Debug>(
+    rollup: &RollupConfig,
+    header: Header,
+    attrs: &OpPayloadAttributes,
+    db: DB,
+) -> Result<ExecutionOutcome, ExecutionError>
+where
+    DB::Error: Send + Sync + 'static,
+{
+    let mut decoded = Vec::new();
+    for (index, tx) in attrs.decoded_transactions().enumerate() {
+        let tx = tx.map_err(|e| {
+            ExecutionError::InvalidAttributes(format!(
+                "transaction {index} does not decode: {e}"
+            ))
+        })?;
+        decoded.push(tx);
+    }
+    let recovered = crate::recover::recover_senders(decoded);
+    let mut state =
+        State::builder().with_database(WrapDatabaseRef(db)).with_bundle_update().build();
+    let evm =
+        OpEvmFactory::default().create_evm(&mut state, evm_env(rollup, &header));
+    let ctx = OpBlockExecutionCtx {
+        parent_hash: header.parent_hash,
+        parent_beacon_block_root: header.parent_beacon_block_root,
+        extra_data: header.extra_data.clone(),
+    };
+    let mut executor =
+        OpBlockExecutor::new(evm, ctx, rollup, OpAlloyReceiptBuilder::default());
+    executor.apply_pre_execution_changes()?;
+    let mut transactions = Vec::with_capacity(recovered.len());
+    let mut skipped = Vec::new();
+    for (index, tx) in recovered.into_iter().enumerate() {
+        // op-reth refuses a payload with a transaction whose signature does not recover
+        let tx = tx.map_err(|e| {
+            ExecutionError::InvalidAttributes(format!(
+                "transaction {index}: the sender cannot be recovered: {e}"
+            ))
+        })?;
+        match executor.execute_transaction(&tx) {
+            Ok(_) => transactions.push(tx.into_inner()),
+            // a block builder leaves out a transaction the EVM rejects as invalid
+            Err(BlockExecutionError::Validation(BlockValidationError::InvalidTx {
+                error,
+                ..
+            })) => skipped.push(RejectedTransaction { index, reason: error.to_string() }),
+            Err(err) => return Err(err.into()),
+        }
+    }
+    let (_evm, result) = executor.finish()?;
+    state.merge_transitions(BundleRetention::Reverts);
+    Ok(ExecutionOutcome {
+        header,
+        transactions,
+        receipts: result.receipts,
+        gas_used: result.gas_used,
+        bundle: state.take_bundle(),
+        skipped,
+    })
+}
+
+/// The sealed block of an execution outcome: the header completed with the state root, the
+/// withdrawals root (the message passer's storage root, from Isthmus), the gas used, the
+/// transactions and receipts roots and the bloom.
+pub fn seal_block(
+    rollup: &RollupConfig,
+    outcome: ExecutionOutcome,
+    state_root: B256,
+    message_passer_root: Option<B256>,
+) -> StoredBlock {
+    let mut header = outcome.header;
+    header.state_root = state_root;
+    if rollup.is_isthmus_active(header.timestamp) {
+        header.withdrawals_root = message_passer_root;
+    }
+    header.gas_used = outcome.gas_used;
+    header.transactions_root =
+        ordered_trie_root_with_encoder(&outcome.transactions, |tx, buf| tx.encode_2718(buf));
+    header.receipts_root = receipts_root(rollup, header.timestamp, &outcome.receipts);
+    header.logs_bloom = outcome.receipts.iter().fold(Bloom::ZERO, |bloom, r| bloom | r.bloom());
+    let hash = header.hash_slow();
+    StoredBlock { hash, header, transactions: outcome.transactions, receipts: outcome.receipts }
+}
+
 /// `keccak256(bytes32(0) ‖ stateRoot ‖ messagePasserStorageRoot ‖ blockHash)`, the output root
 /// of OP fault proofs (version 0).
 pub fn output_root(state_root: B256, message_passer_root: B256, block_hash: B256) -> B256 {
@@ -307,7 +362,7 @@ pub fn output_root(state_root: B256, message_passer_root: B256, block_hash: B256
 /// The receipts root. Between Regolith and Canyon, deposit receipts are hashed without their
 /// nonce, as op-geth did.
 fn receipts_root(
-    rollup: &kona_genesis::RollupConfig,
+    rollup: &RollupConfig,
     timestamp: u64,
     receipts: &[OpReceiptEnvelope],
 ) -> B256 {

@@ -5,7 +5,10 @@
 //! the block: plain state, changesets, the incrementally updated trie, receipts and a header built
 //! as op-reth builds it. [`output_root`] gives the OP fault-proof output root.
 //!
-//! Good starting points: [`ChainExecutor::init_genesis`] and [`ChainExecutor::execute`].
+//! [`execute_stateless`] runs one block from an execution witness instead, with no database.
+//!
+//! Good starting points: [`ChainExecutor::init_genesis`], [`ChainExecutor::execute`] and
+//! [`execute_stateless`].
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
@@ -14,6 +17,7 @@ mod env;
 mod error;
 mod executor;
 mod recover;
+mod stateless;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
 
@@ -21,7 +25,12 @@ pub use call::{call, CallOutcome, CallRequest};
 pub use env::{base_fee_params, evm_env, extra_data, next_base_fee, spec_id};
 pub use error::ExecutionError;
 pub use executor::{
-    bundle_changes, genesis_changes, genesis_header, output_root, ChainExecutor, ExecutedBlock,
-    ExecutionOutcome, GenesisInfo,
+    bundle_changes, execute_transactions, genesis_changes, genesis_header, next_header,
+    output_root, seal_block, ChainExecutor, ExecutedBlock, ExecutionOutcome, GenesisInfo,
+    RejectedTransaction,
+};
+pub use stateless::{
+    execute_stateless, header_mismatches, ExecutionWitness, ExpectedBlock, FieldMismatch,
+    StatelessBlock, WitnessDatabase,
 };
 pub use op_alloy_rpc_types_engine::OpPayloadAttributes;

@@ -39,6 +39,28 @@ pub enum DatabaseError {
     /// The trie or chain data is inconsistent with itself.
     #[error("inconsistent database: {0}")]
     Inconsistent(String),
+    /// A sparse trie needs a node that its witness does not hold.
+    #[error("{trie}: trie node {hash} at path 0x{path} is not in the witness")]
+    MissingTrieNode {
+        /// Which trie: the account trie, or the storage trie of an address.
+        trie: String,
+        /// The node's hash, as its parent references it.
+        hash: alloy_primitives::B256,
+        /// Its path from the trie's root, in hex nibbles.
+        path: String,
+    },
+    /// A witness node does not decode, or does not fit where its parent puts it.
+    #[error("{trie}: trie node {hash} at path 0x{path} is invalid: {reason}")]
+    InvalidTrieNode {
+        /// Which trie.
+        trie: String,
+        /// The node's hash.
+        hash: alloy_primitives::B256,
+        /// Its path from the trie's root, in hex nibbles.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A chain has no data where data was required.
     #[error("chain {chain}: {what}")]
     ChainState {

@@ -19,6 +19,7 @@ mod error;
 mod models;
 mod overlay;
 mod provider;
+mod sparse;
 pub mod tables;
 pub mod trie;
 
@@ -33,6 +34,7 @@ pub use models::{
 };
 pub use overlay::{Overlay, OverlayWrites, TableRead, TableWrite};
 pub use provider::{ChainProvider, StateChanges, StateProviderDb, StoredBlock};
+pub use sparse::{SparseState, SparseTrie, WitnessNodes};
 pub use tables::Table;
 
 /// Helpers for tests: a database in a temporary directory.

@@ -214,6 +214,41 @@ impl TrieNode {
         }
     }
 
+    /// The node's full RLP encoding, as a witness or a proof carries it.
+    pub fn encode_rlp(&self, out: &mut Vec<u8>) {
+        use alloy_rlp::Encodable;
+        match self {
+            Self::Leaf { key, value } => {
+                LeafNodeRef::new(&Nibbles::from_nibbles_unchecked(key), value).encode(out)
+            }
+            Self::Extension { key, child } => {
+                ExtensionNodeRef::new(&Nibbles::from_nibbles_unchecked(key), child).encode(out)
+            }
+            Self::Branch { mask, children } => BranchNodeRef::new(children, *mask).encode(out),
+        }
+    }
+
+    /// Decodes a node from its RLP (a witness or proof node). `None` for the empty root.
+    pub fn decode_rlp(mut rlp: &[u8]) -> Result<Option<Self>, alloy_rlp::Error> {
+        use alloy_rlp::Decodable;
+        let node = match alloy_trie::nodes::TrieNode::decode(&mut rlp)? {
+            alloy_trie::nodes::TrieNode::EmptyRoot => None,
+            alloy_trie::nodes::TrieNode::Branch(branch) => {
+                Some(Self::Branch { mask: branch.state_mask, children: branch.stack })
+            }
+            alloy_trie::nodes::TrieNode::Extension(ext) => {
+                Some(Self::Extension { key: ext.key.to_vec(), child: ext.child })
+            }
+            alloy_trie::nodes::TrieNode::Leaf(leaf) => {
+                Some(Self::Leaf { key: leaf.key.to_vec(), value: leaf.value })
+            }
+        };
+        if !rlp.is_empty() {
+            return Err(alloy_rlp::Error::Custom("trailing bytes after the trie node"));
+        }
+        Ok(node)
+    }
+
     /// The hash of this node as a trie root.
     pub fn root_hash(&self) -> B256 {
         let reference = self.reference(&mut Vec::with_capacity(600));

@@ -6,7 +6,7 @@ use crate::{
     models::{Account, AccountBefore, ChainHead, ChainId, StorageBefore, TrieNode, TxLocation},
     overlay::{TableRead, TableWrite},
     tables::*,
-    trie::{key_nibbles, trie_root, update_trie, NodeStore, TrieChange},
+    trie::{key_nibbles, proof, trie_root, update_trie, NodeStore, TrieChange},
     DatabaseError, DbResult,
 };
 use alloy_consensus::Header;
@@ -24,7 +24,8 @@ pub struct StateChanges {
     pub accounts: BTreeMap<Address, Option<Account>>,
     /// New storage values by account; zero deletes the slot.
     pub storage: BTreeMap<Address, BTreeMap<B256, U256>>,
-    /// Accounts whose whole storage was wiped before `storage` applies.
+    /// Accounts whose whole storage was wiped before `storage` applies. An account set to `None`
+    /// in `accounts` loses its storage too, and its entries in `storage` are ignored.
     pub wiped: BTreeSet<Address>,
     /// New contract code by hash.
     pub contracts: Vec<(B256, Vec<u8>)>,
@@ -161,6 +162,18 @@ impl<'a, T: TableRead> ChainProvider<'a, T> {
         trie_root(&mut TrieView { tx: self.tx, chain: self.chain, owner: Some(keccak256(address)) })
     }
 
+    /// The stored account-trie nodes on the path to `address`, root first (a Merkle proof of the
+    /// account or of its absence).
+    pub fn account_proof(&self, address: Address) -> DbResult<Vec<TrieNode>> {
+        proof(&mut TrieView { tx: self.tx, chain: self.chain, owner: None }, &keccak256(address))
+    }
+
+    /// The stored storage-trie nodes of `address` on the path to `slot`, root first.
+    pub fn storage_proof(&self, address: Address, slot: B256) -> DbResult<Vec<TrieNode>> {
+        let owner = Some(keccak256(address));
+        proof(&mut TrieView { tx: self.tx, chain: self.chain, owner }, &keccak256(slot))
+    }
+
     /// The state as revm reads it.
     pub const fn state(&self) -> StateProviderDb<'a, T> {
         StateProviderDb { provider: *self, at: None }
@@ -285,7 +298,11 @@ impl<T: TableWrite> ChainProvider<'_, T> {
             self.tx.put::<Bytecodes>(hash, code)?;
         }
         let mut touched_storage: BTreeMap<Address, BTreeSet<B256>> = BTreeMap::new();
-        for address in &changes.wiped {
+        // an account that no longer exists has no storage either
+        let deleted: BTreeSet<Address> =
+            changes.accounts.iter().filter(|(_, a)| a.is_none()).map(|(k, _)| *k).collect();
+        let wiped: BTreeSet<Address> = changes.wiped.union(&deleted).copied().collect();
+        for address in &wiped {
             let slots = touched_storage.entry(*address).or_default();
             for (slot, value) in self.all_storage(*address)? {
                 let before = StorageBefore { address: *address, slot, value };
@@ -297,9 +314,12 @@ impl<T: TableWrite> ChainProvider<'_, T> {
             self.tx.delete_prefix::<StoragesTrie>(&key_bytes(&(chain, owner)))?;
         }
         for (address, slots) in &changes.storage {
+            if deleted.contains(address) {
+                continue;
+            }
             let recorded = touched_storage.entry(*address).or_default();
             for (slot, value) in slots {
-                if !changes.wiped.contains(address) {
+                if !wiped.contains(address) {
                     let before = StorageBefore {
                         address: *address,
                         slot: *slot,

@@ -31,6 +31,44 @@ pub fn trie_root(store: &mut impl NodeStore) -> DbResult<B256> {
     Ok(store.node(&[])?.map_or(EMPTY_ROOT_HASH, |root| root.root_hash()))
 }
 
+/// The nodes on the path to hashed key `key`, root first: they prove its value or its absence.
+pub fn proof(store: &mut impl NodeStore, key: &B256) -> DbResult<Vec<TrieNode>> {
+    let full = key_nibbles(key);
+    let mut path = Vec::with_capacity(64);
+    let mut nodes = Vec::new();
+    while let Some(node) = store.node(&path)? {
+        let next = match &node {
+            TrieNode::Leaf { .. } => None,
+            TrieNode::Extension { key, .. } => {
+                full.get(path.len()..).filter(|rest| rest.starts_with(key)).map(|_| key.clone())
+            }
+            TrieNode::Branch { mask, .. } => {
+                full.get(path.len()).filter(|n| mask.is_bit_set(**n)).map(|n| vec![*n])
+            }
+        };
+        nodes.push(node);
+        match next {
+            Some(step) => path.extend_from_slice(&step),
+            None => break,
+        }
+    }
+    Ok(nodes)
+}
+
+/// The RLP of `nodes` as a witness holds them: the root, and every node long enough to be
+/// referenced by hash (shorter ones sit inside their parent's RLP).
+pub fn witness_rlp(nodes: &[TrieNode]) -> Vec<Vec<u8>> {
+    nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, node)| {
+            let mut out = Vec::new();
+            node.encode_rlp(&mut out);
+            (i == 0 || out.len() >= 32).then_some(out)
+        })
+        .collect()
+}
+
 /// Applies `changes` (in any order; the last change of a key wins) and returns the new root.
 pub fn update_trie(store: &mut impl NodeStore, mut changes: Vec<TrieChange>) -> DbResult<B256> {
     changes.reverse();
