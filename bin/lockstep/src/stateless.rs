@@ -37,8 +37,9 @@ fn execute(args: &StatelessArgs) -> eyre::Result<bool> {
     }
     let input = StatelessBlock::from_slice(&raw)
         .map_err(|e| eyre::eyre!("{}: {e}", args.file.display()))?;
-    let block = execute_stateless(&input)
-        .map_err(|e| eyre::eyre!("{}: block after {}: {e}", args.file.display(), input.parent_header.number))?;
+    let block = execute_stateless(&input).map_err(|e| {
+        eyre::eyre!("{}: block after {}: {e}", args.file.display(), input.parent_header.number)
+    })?;
     let header = &block.header;
     let mut header_json = serde_json::to_value(header)?;
     if let Some(map) = header_json.as_object_mut() {

@@ -297,3 +297,87 @@ fn decode_reads_op_mainnet_batcher_data() {
     let out = lockstep(&["decode", "--kind", "blob", junk.to_str().unwrap()]);
     assert!(stderr(&out).contains("131072"), "{}", stderr(&out));
 }
+
+fn sepolia_json(number: u64) -> Value {
+    let mut raw = Vec::new();
+    let file =
+        std::fs::File::open(testdata(&format!("op-sepolia/block-{number}.json.gz"))).unwrap();
+    flate2::read::GzDecoder::new(file).read_to_end(&mut raw).unwrap();
+    serde_json::from_slice(&raw).unwrap()
+}
+
+#[test]
+fn stateless_reexecutes_a_real_op_sepolia_block_to_its_real_hash() {
+    let path = testdata("op-sepolia/block-26207962.json.gz");
+    let out = lockstep(&["stateless", path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let file = sepolia_json(26207962);
+    assert_eq!(printed["matches"], true);
+    assert_eq!(printed["blockHash"], file["expected"]["blockHash"]);
+    assert_eq!(printed["header"]["hash"], file["expected"]["blockHash"]);
+    for field in ["stateRoot", "receiptsRoot", "transactionsRoot", "logsBloom", "gasUsed", "number"]
+    {
+        assert_eq!(printed["header"][field], file["expected"]["header"][field], "{field}");
+    }
+    assert_eq!(printed["number"], 26207962);
+}
+
+#[test]
+fn stateless_reports_each_differing_field_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = sepolia_json(26207960);
+    let real_root = file["expected"]["header"]["stateRoot"].clone();
+    file["expected"]["header"]["stateRoot"] = Value::String(format!("0x{}", "11".repeat(32)));
+    file["expected"]["blockHash"] = Value::String(format!("0x{}", "22".repeat(32)));
+    let path = dir.path().join("block.json");
+    std::fs::write(&path, serde_json::to_vec(&file).unwrap()).unwrap();
+    let out = lockstep(&["stateless", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(printed["matches"], false);
+    let mismatches = printed["mismatches"].as_array().unwrap();
+    assert_eq!(mismatches.len(), 1, "{mismatches:?}");
+    assert_eq!(mismatches[0]["field"], "stateRoot");
+    assert_eq!(mismatches[0]["computed"], real_root);
+}
+
+#[test]
+fn stateless_bad_input_exits_2_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = sepolia_json(26207960);
+    let text = serde_json::to_vec(&file).unwrap();
+    let case = |name: &str, bytes: &[u8], expect: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = lockstep(&["stateless", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expect), "{name}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"), "{name}: {}", stderr(&out));
+    };
+    case("truncated.json", &text[..text.len() / 3], "not valid JSON");
+    let mut no_attrs = file.clone();
+    no_attrs.as_object_mut().unwrap().remove("payloadAttributes");
+    case("no-attrs.json", &serde_json::to_vec(&no_attrs).unwrap(), "payloadAttributes");
+    // the witness without its root node: the error names the node's hash and path
+    let root = file["parentHeader"]["stateRoot"].as_str().unwrap().to_owned();
+    let mut lacking = file.clone();
+    let state = lacking["witness"]["state"].as_array_mut().unwrap();
+    let before = state.len();
+    state.retain(|node| {
+        let bytes = alloy_primitives::hex::decode(node.as_str().unwrap()).unwrap();
+        alloy_primitives::keccak256(bytes).to_string() != root
+    });
+    assert_eq!(state.len(), before - 1);
+    case(
+        "lacking.json",
+        &serde_json::to_vec(&lacking).unwrap(),
+        &format!("trie node {root} at path 0x"),
+    );
+    let mut zero_gas = file;
+    zero_gas["payloadAttributes"]["gasLimit"] = "0x0".into();
+    case("zero-gas.json", &serde_json::to_vec(&zero_gas).unwrap(), "gasLimit 0");
+    let out = lockstep(&["stateless", dir.path().join("absent.json").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("absent.json"), "{}", stderr(&out));
+}

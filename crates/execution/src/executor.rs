@@ -18,6 +18,7 @@ use alloy_op_evm::{
 };
 use alloy_primitives::{keccak256, Bloom, B256, B64, U256};
 use alloy_trie::EMPTY_ROOT_HASH;
+use kona_genesis::RollupConfig;
 use lockstep_chainspec::{ChainSpec, L2_TO_L1_MESSAGE_PASSER};
 use lockstep_storage::{
     Account, ChainProvider, DatabaseError, DbTx, StateChanges, StoredBlock, TableWrite, RW,
@@ -28,7 +29,6 @@ use revm::{
     database::{states::bundle_state::BundleRetention, BundleState, State},
     database_interface::{DatabaseRef, WrapDatabaseRef},
 };
-use kona_genesis::RollupConfig;
 use std::sync::Arc;
 
 /// The largest gas limit a header may carry, as geth and reth bound it (2^63 - 1).
@@ -200,7 +200,10 @@ impl ChainExecutor {
             None
         };
         let skipped = outcome.skipped.clone();
-        Ok(ExecutedBlock { block: seal_block(&self.spec.rollup, outcome, state_root, passer_root), skipped })
+        Ok(ExecutedBlock {
+            block: seal_block(&self.spec.rollup, outcome, state_root, passer_root),
+            skipped,
+        })
     }
 
     /// The output root of the chain's head block:
@@ -276,24 +279,20 @@ where
     let mut decoded = Vec::new();
     for (index, tx) in attrs.decoded_transactions().enumerate() {
         let tx = tx.map_err(|e| {
-            ExecutionError::InvalidAttributes(format!(
-                "transaction {index} does not decode: {e}"
-            ))
+            ExecutionError::InvalidAttributes(format!("transaction {index} does not decode: {e}"))
         })?;
         decoded.push(tx);
     }
     let recovered = crate::recover::recover_senders(decoded);
     let mut state =
         State::builder().with_database(WrapDatabaseRef(db)).with_bundle_update().build();
-    let evm =
-        OpEvmFactory::default().create_evm(&mut state, evm_env(rollup, &header));
+    let evm = OpEvmFactory::default().create_evm(&mut state, evm_env(rollup, &header));
     let ctx = OpBlockExecutionCtx {
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,
         extra_data: header.extra_data.clone(),
     };
-    let mut executor =
-        OpBlockExecutor::new(evm, ctx, rollup, OpAlloyReceiptBuilder::default());
+    let mut executor = OpBlockExecutor::new(evm, ctx, rollup, OpAlloyReceiptBuilder::default());
     executor.apply_pre_execution_changes()?;
     let mut transactions = Vec::with_capacity(recovered.len());
     let mut skipped = Vec::new();
@@ -308,8 +307,7 @@ where
             Ok(_) => transactions.push(tx.into_inner()),
             // a block builder leaves out a transaction the EVM rejects as invalid
             Err(BlockExecutionError::Validation(BlockValidationError::InvalidTx {
-                error,
-                ..
+                error, ..
             })) => skipped.push(RejectedTransaction { index, reason: error.to_string() }),
             Err(err) => return Err(err.into()),
         }
@@ -361,11 +359,7 @@ pub fn output_root(state_root: B256, message_passer_root: B256, block_hash: B256
 
 /// The receipts root. Between Regolith and Canyon, deposit receipts are hashed without their
 /// nonce, as op-geth did.
-fn receipts_root(
-    rollup: &RollupConfig,
-    timestamp: u64,
-    receipts: &[OpReceiptEnvelope],
-) -> B256 {
+fn receipts_root(rollup: &RollupConfig, timestamp: u64, receipts: &[OpReceiptEnvelope]) -> B256 {
     if rollup.is_regolith_active(timestamp) && !rollup.is_canyon_active(timestamp) {
         let stripped: Vec<_> = receipts
             .iter()

@@ -29,8 +29,8 @@ pub use executor::{
     output_root, seal_block, ChainExecutor, ExecutedBlock, ExecutionOutcome, GenesisInfo,
     RejectedTransaction,
 };
+pub use op_alloy_rpc_types_engine::OpPayloadAttributes;
 pub use stateless::{
     execute_stateless, header_mismatches, ExecutionWitness, ExpectedBlock, FieldMismatch,
     StatelessBlock, WitnessDatabase,
 };
-pub use op_alloy_rpc_types_engine::OpPayloadAttributes;

@@ -135,6 +135,8 @@ pub struct WitnessDatabase<'w> {
     state: RefCell<SparseState<'w>>,
     codes: HashMap<B256, Bytecode>,
     block_hashes: HashMap<u64, B256>,
+    /// The first read that failed, kept whole: the EVM passes on only its message.
+    first_error: RefCell<Option<DatabaseError>>,
 }
 
 impl<'w> WitnessDatabase<'w> {
@@ -173,7 +175,20 @@ impl<'w> WitnessDatabase<'w> {
             state: RefCell::new(SparseState::new(nodes, parent.state_root)),
             codes,
             block_hashes,
+            first_error: RefCell::new(None),
         })
+    }
+
+    /// Keeps the first failed read and gives the EVM its message.
+    fn failed(&self, err: DatabaseError) -> DatabaseError {
+        let message = DatabaseError::Inconsistent(err.to_string());
+        self.first_error.borrow_mut().get_or_insert(err);
+        message
+    }
+
+    /// The first read that failed, if any.
+    pub fn take_error(&self) -> Option<DatabaseError> {
+        self.first_error.borrow_mut().take()
     }
 
     /// Applies a block's state changes; returns the new state root.
@@ -191,7 +206,8 @@ impl DatabaseRef for WitnessDatabase<'_> {
     type Error = DatabaseError;
 
     fn basic_ref(&self, address: Address) -> Result<Option<AccountInfo>, Self::Error> {
-        Ok(self.state.borrow_mut().account(address)?.map(Into::into))
+        let account = self.state.borrow_mut().account(address).map_err(|e| self.failed(e))?;
+        Ok(account.map(Into::into))
     }
 
     fn code_by_hash_ref(&self, code_hash: B256) -> Result<Bytecode, Self::Error> {
@@ -199,19 +215,22 @@ impl DatabaseRef for WitnessDatabase<'_> {
             return Ok(Bytecode::default());
         }
         self.codes.get(&code_hash).cloned().ok_or_else(|| {
-            DatabaseError::Inconsistent(format!("bytecode {code_hash} is not in witness.codes"))
+            self.failed(DatabaseError::Inconsistent(format!(
+                "bytecode {code_hash} is not in witness.codes"
+            )))
         })
     }
 
     fn storage_ref(&self, address: Address, index: U256) -> Result<U256, Self::Error> {
-        self.state.borrow_mut().storage(address, B256::from(index))
+        let value = self.state.borrow_mut().storage(address, B256::from(index));
+        value.map_err(|e| self.failed(e))
     }
 
     fn block_hash_ref(&self, number: u64) -> Result<B256, Self::Error> {
         self.block_hashes.get(&number).copied().ok_or_else(|| {
-            DatabaseError::Inconsistent(format!(
+            self.failed(DatabaseError::Inconsistent(format!(
                 "BLOCKHASH({number}) needs that block's child header in witness.headers"
-            ))
+            )))
         })
     }
 }
@@ -222,11 +241,11 @@ impl DatabaseRef for WitnessDatabase<'_> {
 pub fn execute_stateless(input: &StatelessBlock) -> Result<StoredBlock, ExecutionError> {
     let parent_hash = input.check()?;
     let rollup = &input.rollup_config;
-    let header =
-        next_header(rollup, &input.parent_header, parent_hash, &input.payload_attributes)?;
+    let header = next_header(rollup, &input.parent_header, parent_hash, &input.payload_attributes)?;
     let nodes = WitnessNodes::new(input.witness.state.iter().map(|node| node.to_vec()));
     let db = WitnessDatabase::new(&nodes, &input.witness, &input.parent_header, parent_hash)?;
-    let outcome = execute_transactions(rollup, header, &input.payload_attributes, &db)?;
+    let outcome = execute_transactions(rollup, header, &input.payload_attributes, &db)
+        .map_err(|err| db.take_error().map_or(err, ExecutionError::Database))?;
     if let Some(rejected) = outcome.skipped.first() {
         return Err(ExecutionError::InvalidAttributes(format!(
             "transaction {} is invalid: {}; the engine refuses the whole payload",

@@ -12,14 +12,10 @@ use std::io::Read;
 const BLOCKS: [u64; 5] = [26207960, 26207961, 26207962, 26207963, 26208858];
 
 fn raw_json(number: u64) -> Vec<u8> {
-    let path = format!(
-        "{}/../../testdata/op-sepolia/block-{number}.json.gz",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let path =
+        format!("{}/../../testdata/op-sepolia/block-{number}.json.gz", env!("CARGO_MANIFEST_DIR"));
     let mut raw = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap())
-        .read_to_end(&mut raw)
-        .unwrap();
+    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut raw).unwrap();
     raw
 }
 
@@ -41,7 +37,10 @@ fn real_op_sepolia_blocks_reexecute_to_their_real_hashes() {
         assert_eq!(computed.hash, expected.block_hash, "block {number}");
     }
     // the fixtures chain: each block's parent is the previous one's real hash
-    assert_eq!(block(26207961).parent_header.hash_slow(), block(26207960).expected.unwrap().block_hash);
+    assert_eq!(
+        block(26207961).parent_header.hash_slow(),
+        block(26207960).expected.unwrap().block_hash
+    );
 }
 
 #[test]

@@ -446,8 +446,7 @@ mod tests {
         let mut sparse = SparseTrie::new(&witness, root, "account trie");
         assert_eq!(sparse.get(&target).unwrap(), Some(vec![9; 40]));
         // changing the proven key needs nothing else
-        let changed =
-            sparse.update(vec![(key_nibbles(&target), Some(vec![1; 40]))]).unwrap();
+        let changed = sparse.update(vec![(key_nibbles(&target), Some(vec![1; 40]))]).unwrap();
         update_trie(&mut store, vec![(key_nibbles(&target), Some(vec![1; 40]))]).unwrap();
         assert_eq!(changed, trie_root(&mut store).unwrap());
         // a key off the proven path needs a node the witness lacks, named by hash and path

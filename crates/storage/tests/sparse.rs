@@ -31,7 +31,8 @@ fn nibbles(hex: &str) -> Vec<u8> {
 fn sparse_state_matches_the_stored_trie_on_random_rounds() {
     let db = temp_database();
     let mut rng = StdRng::seed_from_u64(3);
-    let addresses: Vec<Address> = (0..120).map(|_| Address::from(rng.random::<[u8; 20]>())).collect();
+    let addresses: Vec<Address> =
+        (0..120).map(|_| Address::from(rng.random::<[u8; 20]>())).collect();
     let slots: Vec<B256> = (0..40u64).map(|i| B256::from(U256::from(i))).collect();
     let mut genesis = StateChanges::default();
     for (i, address) in addresses.iter().enumerate() {
