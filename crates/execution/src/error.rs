@@ -28,6 +28,9 @@ pub enum ExecutionError {
     /// A stateless block file is malformed or inconsistent; the message names the key.
     #[error("stateless input: {0}")]
     StatelessInput(String),
+    /// A block's execution witness cannot be built.
+    #[error("no execution witness: {0}")]
+    WitnessUnavailable(String),
     /// A call could not be executed (the message is invalid on that state).
     #[error("call failed: {0}")]
     Call(String),

@@ -20,6 +20,7 @@ mod recover;
 mod stateless;
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils;
+mod witness;
 
 pub use call::{call, CallOutcome, CallRequest};
 pub use env::{base_fee_params, evm_env, extra_data, next_base_fee, spec_id};
@@ -34,3 +35,4 @@ pub use stateless::{
     execute_stateless, header_mismatches, ExecutionWitness, ExpectedBlock, FieldMismatch,
     StatelessBlock, WitnessDatabase,
 };
+pub use witness::{execution_witness, payload_attributes, BlockWitness};

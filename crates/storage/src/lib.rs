@@ -19,6 +19,7 @@ mod error;
 mod models;
 mod overlay;
 mod provider;
+mod recorder;
 mod sparse;
 pub mod tables;
 pub mod trie;
@@ -34,6 +35,7 @@ pub use models::{
 };
 pub use overlay::{Overlay, OverlayWrites, TableRead, TableWrite};
 pub use provider::{ChainProvider, StateChanges, StateProviderDb, StoredBlock};
+pub use recorder::{ReadRecorder, RecordedReads};
 pub use sparse::{SparseState, SparseTrie, WitnessNodes};
 pub use tables::Table;
 

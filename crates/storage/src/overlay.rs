@@ -205,6 +205,10 @@ impl<B: TableRead> TableRead for Overlay<'_, B> {
         mut f: impl FnMut(T::Key, T::Value) -> DbResult<bool>,
     ) -> DbResult<()> {
         self.refuse_dup::<T>()?;
+        if T::DUPSORT {
+            // never written here (refused above), and a merge by key would keep one duplicate
+            return self.base.for_each_prefix::<T>(prefix, f);
+        }
         let pending = self.pending.borrow();
         let mut merged: BTreeMap<Vec<u8>, Option<T::Value>> = BTreeMap::new();
         self.base.for_each_prefix::<T>(prefix, |k, v| {

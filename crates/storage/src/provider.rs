@@ -409,6 +409,56 @@ impl<T: TableWrite> ChainProvider<'_, T> {
         update_trie(&mut self.trie(None), changes)
     }
 
+    /// Brings the plain state, the tries and the head back to what they were after block
+    /// `target`, reading the changesets but leaving them and the blocks in place: a view of the
+    /// past, meant for an [`crate::Overlay`] over a read snapshot (which never reads back a
+    /// dup-sort table it wrote). [`Self::unwind_to`] is the real unwind. Returns the state root
+    /// after `target`.
+    pub fn rewind_state_to(&self, target: u64) -> DbResult<B256> {
+        let chain = self.chain;
+        let head = self.head()?.ok_or_else(|| DatabaseError::ChainState {
+            chain,
+            what: "cannot rewind a chain that was never initialised".into(),
+        })?;
+        if target > head.number {
+            return Err(DatabaseError::ChainState {
+                chain,
+                what: format!("cannot rewind to block {target}: the head is {}", head.number),
+            });
+        }
+        let target_hash = self.block_hash(target)?.ok_or_else(|| DatabaseError::ChainState {
+            chain,
+            what: format!("block {target} is not stored"),
+        })?;
+        // newest first, so that the oldest block's previous value is the one left standing
+        let mut accounts: BTreeMap<Address, Option<Account>> = BTreeMap::new();
+        let mut storage: BTreeMap<Address, BTreeMap<B256, U256>> = BTreeMap::new();
+        for number in (target + 1..=head.number).rev() {
+            let prefix = key_bytes(&(chain, number));
+            self.tx.for_each_prefix::<StorageChangeSets>(&prefix, |_, before| {
+                storage.entry(before.address).or_default().insert(before.slot, before.value);
+                Ok(true)
+            })?;
+            self.tx.for_each_prefix::<AccountChangeSets>(&prefix, |_, before| {
+                accounts.insert(before.address, before.info);
+                Ok(true)
+            })?;
+        }
+        for (address, slots) in &storage {
+            for (slot, value) in slots {
+                self.put_storage(*address, *slot, *value)?;
+            }
+        }
+        for (address, account) in &accounts {
+            self.put_account(*address, *account)?;
+        }
+        let touched: BTreeSet<Address> = accounts.keys().chain(storage.keys()).copied().collect();
+        let slots = storage.into_iter().map(|(a, s)| (a, s.into_keys().collect())).collect();
+        let root = self.update_tries(&touched, &slots)?;
+        self.tx.put::<ChainHeads>(&chain, &ChainHead { number: target, hash: target_hash })?;
+        Ok(root)
+    }
+
     /// Stores block `block` as the chain's new canonical head.
     pub fn write_block(&self, block: &StoredBlock) -> DbResult<()> {
         let chain = self.chain;

@@ -142,3 +142,63 @@ fn the_overlay_reads_through_deletes_and_prefix_deletes() {
     // the snapshot itself is untouched
     assert_eq!(snapshot.walk_prefix::<PlainStorage>(&prefix).unwrap().len(), 5);
 }
+
+/// Rewinding in an overlay (for a past block's witness) restores what a real unwind restores,
+/// reading every duplicate of the changesets through the overlay, and writes nothing.
+#[test]
+fn rewinding_in_an_overlay_equals_a_real_unwind() {
+    let mut rng = StdRng::seed_from_u64(21);
+    let rewound = temp_database();
+    let unwound = temp_database();
+    for db in [&rewound, &unwound] {
+        let tx = db.env.tx_mut().unwrap();
+        let provider = ChainProvider::new(&tx, 9);
+        provider
+            .write_block(&lockstep_storage::StoredBlock {
+                hash: B256::with_last_byte(0),
+                header: Default::default(),
+                transactions: vec![],
+                receipts: vec![],
+            })
+            .unwrap();
+        tx.commit().unwrap();
+    }
+    let mut roots = vec![];
+    for block in 1..=12u64 {
+        let changes = random_changes(&mut rng, block);
+        for db in [&rewound, &unwound] {
+            let tx = db.env.tx_mut().unwrap();
+            let provider = ChainProvider::new(&tx, 9);
+            let root = provider.write_state(block, &changes).unwrap();
+            let header = alloy_consensus::Header { number: block, ..Default::default() };
+            provider
+                .write_block(&lockstep_storage::StoredBlock {
+                    hash: B256::with_last_byte(block as u8),
+                    header,
+                    transactions: vec![],
+                    receipts: vec![],
+                })
+                .unwrap();
+            tx.commit().unwrap();
+            if std::ptr::eq(db, &rewound) {
+                roots.push(root);
+            }
+        }
+    }
+    let before = dump(&rewound.env, 9);
+    for target in [3u64, 7, 11] {
+        let tx = rewound.env.tx().unwrap();
+        let overlay = Overlay::new(&tx);
+        let root = ChainProvider::new(&overlay, 9).rewind_state_to(target).unwrap();
+        assert_eq!(root, roots[target as usize - 1], "rewound to {target}");
+        // every account as it was: the same as a real unwind gives
+        let utx = unwound.env.tx_mut().unwrap();
+        assert_eq!(ChainProvider::new(&utx, 9).unwind_to(target).unwrap(), root);
+        let expected = utx.walk_prefix::<PlainAccounts>(&9u64.to_be_bytes()).unwrap();
+        assert_eq!(overlay.walk_prefix::<PlainAccounts>(&9u64.to_be_bytes()).unwrap(), expected);
+        let expected = utx.walk_prefix::<StoragesTrie>(&9u64.to_be_bytes()).unwrap();
+        assert_eq!(overlay.walk_prefix::<StoragesTrie>(&9u64.to_be_bytes()).unwrap(), expected);
+        drop(utx);
+    }
+    assert_eq!(dump(&rewound.env, 9), before, "a rewind in an overlay writes nothing");
+}
