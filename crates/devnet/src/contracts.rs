@@ -84,3 +84,16 @@ alloy_sol_types::sol! {
         function depositTransaction(address to, uint256 value, uint64 gasLimit, bool isCreation, bytes data) external payable;
     }
 }
+
+/// Init code of a storage contract: its constructor sets slot 1 to 1, and its runtime
+/// (`PUSH1 0x20 CALLDATALOAD PUSH1 0 CALLDATALOAD SSTORE STOP`) stores calldata word 1 at the
+/// slot of word 0, so that a zero word deletes the slot.
+pub(crate) const STORAGE_CONTRACT_INITCODE: &[u8] = &[
+    0x60, 0x01, 0x60, 0x01, 0x55, // SSTORE(1, 1)
+    0x60, 0x08, 0x80, 0x60, 0x10, 0x60, 0x00, 0x39, 0x60, 0x00, 0xf3, // return the runtime
+    0x60, 0x20, 0x35, 0x60, 0x00, 0x35, 0x55, 0x00, // the runtime
+];
+
+/// Init code that sets slot 1 and self-destructs to the caller in its constructor: since Cancun
+/// the account is created and removed in the one transaction.
+pub(crate) const SELF_DESTRUCT_INITCODE: &[u8] = &[0x60, 0x01, 0x60, 0x01, 0x55, 0x33, 0xff];

@@ -113,6 +113,11 @@ pub struct Devnet<L: L1Node = EmbeddedL1> {
     pub l1: L,
     sequencer: SequencerHandle,
     rng: StdRng,
+    /// A second stream for contract traffic, so that the first one's transfers and burns stay
+    /// what they were for a given seed.
+    contract_rng: StdRng,
+    /// The storage contracts deployed on each chain.
+    contracts: HashMap<u64, Vec<Address>>,
     nonces: HashMap<(u64, Address), u64>,
     l2_number: u64,
     batch_blocks: Vec<Vec<BuiltBlock>>,
@@ -223,6 +228,8 @@ impl<L: L1Node> Devnet<L> {
         )?;
         Ok(Self {
             rng: StdRng::seed_from_u64(options.seed),
+            contract_rng: StdRng::seed_from_u64(options.seed ^ 0xc0de),
+            contracts: HashMap::new(),
             config,
             options,
             l1,
@@ -410,7 +417,8 @@ impl<L: L1Node> Devnet<L> {
     }
 
     /// Submits one L2 block's worth of traffic to every chain: transfers, token transfers, and
-    /// burns both ways in native ETH and tokens, some of them reverting.
+    /// burns both ways in native ETH and tokens, some of them reverting; contract creations,
+    /// self-destructs and storage writes and deletes.
     fn traffic(&mut self) -> Result<(), DevnetRunError> {
         let ids: Vec<u64> = self.config.chains.iter().map(|c| c.chain_id).collect();
         for &chain in &ids {
@@ -461,6 +469,9 @@ impl<L: L1Node> Devnet<L> {
                 }
             }
         }
+        for &chain in &ids {
+            self.contract_traffic(chain)?;
+        }
         // now and then a deposit from L1
         if self.rng.random_bool(0.2) {
             let position = self.rng.random_range(0..ids.len());
@@ -484,6 +495,38 @@ impl<L: L1Node> Devnet<L> {
                 300_000,
             )?;
             self.l1.send_raw_transaction(&raw)?;
+        }
+        Ok(())
+    }
+
+    /// Contract traffic for one block of `chain`: now and then a storage contract deployed, a
+    /// contract that writes a slot and self-destructs in its constructor, and calls that set or
+    /// clear a deployed contract's slots.
+    fn contract_traffic(&mut self, chain: u64) -> Result<(), DevnetRunError> {
+        let who = dev_key(self.contract_rng.random_range(0..DEV_ACCOUNTS));
+        let deployed = self.contracts.get(&chain).map_or(&[][..], Vec::as_slice);
+        let (to, input) = match self.contract_rng.random_range(0..10) {
+            0..2 => (TxKind::Create, crate::contracts::STORAGE_CONTRACT_INITCODE.to_vec()),
+            2 => (TxKind::Create, crate::contracts::SELF_DESTRUCT_INITCODE.to_vec()),
+            3..6 if !deployed.is_empty() => {
+                let target = deployed[self.contract_rng.random_range(0..deployed.len())];
+                let slot = U256::from(self.contract_rng.random_range(0..4u64));
+                // a zero value deletes the slot
+                let value = if self.contract_rng.random_bool(0.4) {
+                    U256::ZERO
+                } else {
+                    U256::from(self.contract_rng.random::<u64>())
+                };
+                (TxKind::Call(target), (slot, value).abi_encode())
+            }
+            _ => return Ok(()),
+        };
+        let nonce = self.next_nonce(chain, who.address());
+        let raw = sign_eip1559(&who, chain, nonce, to, U256::ZERO, input, 200_000)?;
+        if self.lock()?.submit(chain, &raw).is_err() {
+            *self.nonces.entry((chain, who.address())).or_default() -= 1;
+        } else if to == TxKind::Create {
+            self.contracts.entry(chain).or_default().push(who.address().create(nonce));
         }
         Ok(())
     }

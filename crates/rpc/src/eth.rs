@@ -45,11 +45,11 @@ impl Default for EthLimits {
     }
 }
 
-struct Chain {
+pub(crate) struct Chain {
     env: Arc<DatabaseEnv>,
     live: Arc<LiveStatus>,
-    chain_id: u64,
-    rollup: Arc<RollupConfig>,
+    pub(crate) chain_id: u64,
+    pub(crate) rollup: Arc<RollupConfig>,
     limits: EthLimits,
 }
 
@@ -65,7 +65,7 @@ fn limit_exceeded(message: impl Into<String>) -> ErrorObjectOwned {
 type Provider<'a> = ChainProvider<'a, DbTx<'a, RO>>;
 
 impl Chain {
-    fn tx(&self) -> Result<DbTx<'_, RO>, ErrorObjectOwned> {
+    pub(crate) fn tx(&self) -> Result<DbTx<'_, RO>, ErrorObjectOwned> {
         self.env.tx().map_err(server_error)
     }
 
@@ -92,7 +92,7 @@ impl Chain {
     /// head. `latest` and `safe` are the head (every block this node has is derived from L1, so
     /// safe); `finalized` is the head derived from finalized L1; `pending` is `latest`;
     /// `earliest` is genesis.
-    fn resolve(
+    pub(crate) fn resolve(
         &self,
         tx: &DbTx<'_, RO>,
         provider: &Provider<'_>,
@@ -145,7 +145,7 @@ impl Chain {
     }
 
     /// A block parameter as a number, for reads that answer `null` beyond the head.
-    fn lookup(
+    pub(crate) fn lookup(
         &self,
         tx: &DbTx<'_, RO>,
         provider: &Provider<'_>,
@@ -156,7 +156,11 @@ impl Chain {
     }
 
     /// Checks that state after `number` can still be read.
-    fn check_history(&self, provider: &Provider<'_>, number: u64) -> Result<(), ErrorObjectOwned> {
+    pub(crate) fn check_history(
+        &self,
+        provider: &Provider<'_>,
+        number: u64,
+    ) -> Result<(), ErrorObjectOwned> {
         let head = self.head(provider)?;
         if head - number > self.limits.max_history {
             return Err(limit_exceeded(format!(
@@ -788,6 +792,17 @@ pub fn eth_module(
         .map_err(register)?;
     module
         .register_method("optimism_outputAtBlock", |p, c, _| c.output_at_block(&p))
+        .map_err(register)?;
+    module
+        .register_method("debug_executionWitness", |p, c, _| c.execution_witness(&p))
+        .map_err(register)?;
+    module.register_method("debug_getRawHeader", |p, c, _| c.raw_header(&p)).map_err(register)?;
+    module.register_method("debug_getRawBlock", |p, c, _| c.raw_block(&p)).map_err(register)?;
+    module
+        .register_method("debug_getRawTransaction", |p, c, _| c.raw_transaction(&p))
+        .map_err(register)?;
+    module
+        .register_method("debug_getRawReceipts", |p, c, _| c.raw_receipts(&p))
         .map_err(register)?;
     let mut plain = RpcModule::new(());
     plain.merge(module).map_err(register)?;

@@ -13,13 +13,15 @@
 //! Numbers are accepted as JSON numbers, `0x` hex or decimal strings. Bad parameters get error
 //! `-32602` with a message naming the parameter; a database failure gets `-32000`.
 //!
-//! `eth_` per chain ([`serve_chain`]) and the operator's HTTP server ([`serve_status`]:
+//! `eth_` per chain ([`serve_chain`]), with `debug_executionWitness` and the `debug_getRaw*`
+//! methods, and the operator's HTTP server ([`serve_status`]:
 //! Prometheus `/metrics`, the status page at `/`) live here too.
 //!
 //! Good starting point: [`serve`].
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+mod debug;
 mod error;
 mod eth;
 mod status;
