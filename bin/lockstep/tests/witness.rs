@@ -18,8 +18,8 @@ mod common;
 
 use common::{curl, devnet_anvil, free_ports, lockstep, spawn_node_http, stderr};
 
-fn result(url: &str, method: &str, params: Value) -> Value {
-    let answer = curl(url, method, &params);
+fn result(url: &str, method: &str, params: &Value) -> Value {
+    let answer = curl(url, method, params);
     assert!(answer.get("error").is_none(), "{method} {params}: {answer}");
     answer["result"].clone()
 }
@@ -57,7 +57,7 @@ fn every_devnet_block_replays_statelessly_from_the_nodes_witness() {
             assert!(Instant::now() < deadline, "chain {chain}: the node did not reach {head}");
             std::thread::sleep(Duration::from_millis(200));
             if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                let number = result(&url, "eth_blockNumber", json!([]));
+                let number = result(&url, "eth_blockNumber", &json!([]));
                 if u64::from_str_radix(number.as_str().unwrap().trim_start_matches("0x"), 16)
                     .unwrap()
                     >= head
@@ -71,17 +71,17 @@ fn every_devnet_block_replays_statelessly_from_the_nodes_witness() {
         )
         .unwrap();
         for n in 1..=head {
-            let block = result(&url, "eth_getBlockByNumber", json!([format!("0x{n:x}"), false]));
+            let block = result(&url, "eth_getBlockByNumber", &json!([format!("0x{n:x}"), false]));
             let parent =
-                result(&url, "eth_getBlockByNumber", json!([format!("0x{:x}", n - 1), false]));
-            let witness = result(&url, "debug_executionWitness", json!([format!("0x{n:x}")]));
+                result(&url, "eth_getBlockByNumber", &json!([format!("0x{:x}", n - 1), false]));
+            let witness = result(&url, "debug_executionWitness", &json!([format!("0x{n:x}")]));
             let transactions: Vec<Value> = block["transactions"]
                 .as_array()
                 .unwrap()
                 .iter()
-                .map(|hash| result(&url, "debug_getRawTransaction", json!([hash])))
+                .map(|hash| result(&url, "debug_getRawTransaction", &json!([hash])))
                 .collect();
-            let receipts = result(&url, "eth_getBlockReceipts", json!([format!("0x{n:x}")]));
+            let receipts = result(&url, "eth_getBlockReceipts", &json!([format!("0x{n:x}")]));
             for receipt in receipts.as_array().unwrap() {
                 creations += usize::from(!receipt["contractAddress"].is_null());
                 deposits += usize::from(receipt["type"] == "0x7e");
@@ -89,7 +89,7 @@ fn every_devnet_block_replays_statelessly_from_the_nodes_witness() {
             // a self-destructing constructor leaves no code behind
             for receipt in receipts.as_array().unwrap() {
                 if let Some(address) = receipt["contractAddress"].as_str() {
-                    let code = result(&url, "eth_getCode", json!([address, format!("0x{n:x}")]));
+                    let code = result(&url, "eth_getCode", &json!([address, format!("0x{n:x}")]));
                     if code == "0x" {
                         self_destructs += 1;
                     } else {
@@ -135,7 +135,7 @@ fn every_devnet_block_replays_statelessly_from_the_nodes_witness() {
                     let value = result(
                         &url,
                         "eth_getStorageAt",
-                        json!([address, format!("0x{slot:x}"), at]),
+                        &json!([address, format!("0x{slot:x}"), at]),
                     );
                     let zero = value
                         .as_str()
