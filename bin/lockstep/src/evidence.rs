@@ -1,4 +1,5 @@
-//! `lockstep evidence export`: a flagged batch's evidence as versioned JSON.
+//! `lockstep evidence export`: a flagged batch's evidence as versioned JSON; `lockstep evidence
+//! block`: one block with its execution witness, for `lockstep stateless` anywhere.
 
 use clap::{Args, Subcommand};
 use eyre::{bail, WrapErr};
@@ -13,6 +14,28 @@ pub(crate) enum EvidenceCommand {
     /// and for every difference the transfer, transaction, block, log position and Merkle proof.
     /// The README documents the schema. Fails if the batch was not checked or matches.
     Export(ExportArgs),
+    /// Write one stored block of one chain as a file for `lockstep stateless`: the rollup
+    /// config, the parent header, the block's payload attributes, its execution witness (as
+    /// `debug_executionWitness` gives it) and, as `expected`, its hash and header. Anyone can
+    /// then re-execute the block without this node, with its own build.
+    Block(BlockArgs),
+}
+
+/// Flags of `lockstep evidence block`.
+#[derive(Debug, Args)]
+pub(crate) struct BlockArgs {
+    /// The node's database directory.
+    #[arg(long, env = "LOCKSTEP_DATADIR", value_name = "DIR")]
+    datadir: PathBuf,
+    /// The chain's op-node rollup config (`rollup.json`); it names the chain.
+    #[arg(long = "rollup-config", env = "LOCKSTEP_ROLLUP_CONFIG", value_name = "FILE")]
+    rollup_config: PathBuf,
+    /// The block number.
+    #[arg(long, value_name = "N")]
+    block: u64,
+    /// Write here instead of stdout (written whole, then renamed into place).
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 /// Flags of `lockstep evidence export`.
@@ -30,7 +53,10 @@ pub(crate) struct ExportArgs {
 }
 
 pub(crate) fn run(command: &EvidenceCommand) -> eyre::Result<()> {
-    let EvidenceCommand::Export(args) = command;
+    let args = match command {
+        EvidenceCommand::Export(args) => args,
+        EvidenceCommand::Block(args) => return block(args),
+    };
     let env = DatabaseEnv::open(&args.datadir, DatabaseMode::ReadOnly)
         .wrap_err_with(|| format!("opening {}", args.datadir.display()))?;
     let tx = env.tx()?;
@@ -47,14 +73,55 @@ pub(crate) fn run(command: &EvidenceCommand) -> eyre::Result<()> {
     }
     let mut json = serde_json::to_string_pretty(&verdict)?;
     json.push('\n');
-    match &args.out {
+    write_out(args.out.as_ref(), &json)?;
+    if let Some(path) = &args.out {
+        tracing::info!(batch = args.batch, out = %path.display(), "evidence written");
+    }
+    Ok(())
+}
+
+fn block(args: &BlockArgs) -> eyre::Result<()> {
+    let text = std::fs::read_to_string(&args.rollup_config)
+        .wrap_err_with(|| format!("reading {}", args.rollup_config.display()))?;
+    let rollup: kona_genesis::RollupConfig = serde_json::from_str(&text)
+        .wrap_err_with(|| format!("parsing {}", args.rollup_config.display()))?;
+    lockstep_chainspec::check_rollup(&rollup)
+        .map_err(|e| eyre::eyre!("{}: {e}", args.rollup_config.display()))?;
+    let chain = rollup.l2_chain_id.id();
+    let env = DatabaseEnv::open(&args.datadir, DatabaseMode::ReadOnly)
+        .wrap_err_with(|| format!("opening {}", args.datadir.display()))?;
+    let tx = env.tx()?;
+    let witness = lockstep_execution::execution_witness(&rollup, &tx, chain, args.block)
+        .wrap_err_with(|| format!("chain {chain} block {}", args.block))?;
+    let header = lockstep_storage::ChainProvider::new(&tx, chain)
+        .header(args.block)?
+        .ok_or_else(|| eyre::eyre!("chain {chain}: block {} is not stored", args.block))?;
+    let file = lockstep_execution::StatelessBlock {
+        chain_id: Some(chain),
+        parent_hash: Some(witness.parent.hash_slow()),
+        rollup_config: rollup,
+        parent_header: witness.parent,
+        payload_attributes: witness.attributes,
+        witness: witness.witness,
+        expected: Some(lockstep_execution::ExpectedBlock {
+            block_hash: witness.hash,
+            header: Some(header),
+        }),
+    };
+    let mut json = serde_json::to_string_pretty(&file)?;
+    json.push('\n');
+    write_out(args.out.as_ref(), &json)
+}
+
+/// Writes `json` to stdout, or whole to `out` and then renamed into place.
+fn write_out(out: Option<&PathBuf>, json: &str) -> eyre::Result<()> {
+    match out {
         None => std::io::stdout().write_all(json.as_bytes())?,
         Some(path) => {
             let tmp = path.with_extension("tmp");
-            std::fs::write(&tmp, &json).wrap_err_with(|| format!("writing {}", tmp.display()))?;
+            std::fs::write(&tmp, json).wrap_err_with(|| format!("writing {}", tmp.display()))?;
             std::fs::rename(&tmp, path)
                 .wrap_err_with(|| format!("moving {} to {}", tmp.display(), path.display()))?;
-            tracing::info!(batch = args.batch, out = %path.display(), "evidence written");
         }
     }
     Ok(())

@@ -466,3 +466,93 @@ pub fn bundle_changes(bundle: &BundleState) -> StateChanges {
     }
     changes
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_consensus::{Eip658Value, Receipt, ReceiptWithBloom};
+    use alloy_primitives::{Address, Log, LogData};
+    use alloy_rlp::Encodable;
+    use op_alloy_consensus::OpDepositReceipt;
+
+    fn receipts() -> Vec<OpReceiptEnvelope> {
+        let log = Log {
+            address: Address::repeat_byte(7),
+            data: LogData::new_unchecked(vec![B256::repeat_byte(1)], vec![1, 2, 3].into()),
+        };
+        let deposit = OpDepositReceipt {
+            inner: Receipt {
+                status: Eip658Value::Eip658(true),
+                cumulative_gas_used: 50_000,
+                logs: vec![log.clone()],
+            },
+            deposit_nonce: Some(41),
+            deposit_receipt_version: None,
+        };
+        let user = Receipt {
+            status: Eip658Value::Eip658(false),
+            cumulative_gas_used: 71_000,
+            logs: vec![log],
+        };
+        vec![
+            OpReceiptEnvelope::Deposit(ReceiptWithBloom::new(deposit.clone(), deposit.bloom())),
+            OpReceiptEnvelope::Eip1559(ReceiptWithBloom::new(user.clone(), user.bloom())),
+        ]
+    }
+
+    /// A receipt's consensus encoding written out by hand from the deposit spec: the type byte,
+    /// then the list of status, cumulative gas, bloom and logs, and with Canyon the deposit
+    /// nonce and receipt version.
+    fn by_hand(receipt: &OpReceiptEnvelope, nonce_and_version: Option<(u64, u64)>) -> Vec<u8> {
+        let (ty, inner) = match receipt {
+            OpReceiptEnvelope::Deposit(r) => (0x7e, &r.receipt.inner),
+            OpReceiptEnvelope::Eip1559(r) => (0x02, &r.receipt),
+            _ => unreachable!("the test builds only these"),
+        };
+        let mut payload = Vec::new();
+        inner.status.coerce_status().encode(&mut payload);
+        inner.cumulative_gas_used.encode(&mut payload);
+        receipt.bloom().encode(&mut payload);
+        inner.logs.encode(&mut payload);
+        if let Some((nonce, version)) = nonce_and_version {
+            nonce.encode(&mut payload);
+            version.encode(&mut payload);
+        }
+        let mut out = vec![ty];
+        alloy_rlp::Header { list: true, payload_length: payload.len() }.encode(&mut out);
+        out.extend(payload);
+        out
+    }
+
+    /// The receipts trie: keyed by the RLP of each index (not hashed), built with alloy-trie's
+    /// `HashBuilder` in key order.
+    fn root_by_hand(encoded: &[Vec<u8>]) -> B256 {
+        let mut leaves: Vec<_> =
+            encoded.iter().enumerate().map(|(i, rlp)| (alloy_rlp::encode(i), rlp)).collect();
+        leaves.sort();
+        let mut builder = alloy_trie::HashBuilder::default();
+        for (key, value) in leaves {
+            builder.add_leaf(alloy_trie::Nibbles::unpack(key), value);
+        }
+        builder.root()
+    }
+
+    #[test]
+    fn deposit_receipts_are_hashed_without_their_nonce_from_regolith_to_canyon() {
+        let mut rollup = RollupConfig::default();
+        rollup.hardforks.regolith_time = Some(0);
+        rollup.hardforks.canyon_time = Some(100);
+        let receipts = receipts();
+        // between Regolith and Canyon the nonce is kept in the receipt but not hashed
+        let expected = root_by_hand(&[by_hand(&receipts[0], None), by_hand(&receipts[1], None)]);
+        assert_eq!(receipts_root(&rollup, 50, &receipts), expected);
+        // from Canyon the nonce and the receipt version are hashed
+        let mut canyon = receipts;
+        if let OpReceiptEnvelope::Deposit(d) = &mut canyon[0] {
+            d.receipt.deposit_receipt_version = Some(1);
+        }
+        let expected =
+            root_by_hand(&[by_hand(&canyon[0], Some((41, 1))), by_hand(&canyon[1], None)]);
+        assert_eq!(receipts_root(&rollup, 100, &canyon), expected);
+    }
+}

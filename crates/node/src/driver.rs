@@ -649,8 +649,9 @@ impl Node {
                         }
                     }
                     chain.events.insert(l2_number, found);
-                    if block.header.withdrawals_root.is_none() {
-                        // before Isthmus the header does not carry it: keep it for output roots
+                    if block.header.requests_hash.is_none() {
+                        // before Isthmus the header does not carry it (from Canyon its
+                        // withdrawals root is the empty root): keep it for output roots
                         let provider = ChainProvider::new(tx, chain.chain_id());
                         let root =
                             provider.storage_root(lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER)?;

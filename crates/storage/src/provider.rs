@@ -93,12 +93,15 @@ impl<'a, T: TableRead> ChainProvider<'a, T> {
     }
 
     /// The storage root of the L2ToL1MessagePasser after block `number`: the recorded one, or,
-    /// from Isthmus on, the header's withdrawals root, which holds the same value.
+    /// from Isthmus on, the header's withdrawals root, which holds the same value. (From Canyon
+    /// to Isthmus the header carries the empty root there instead; an Isthmus header is the one
+    /// with a requests hash.)
     pub fn message_passer_root(&self, number: u64) -> DbResult<Option<B256>> {
         if let Some(root) = self.tx.get::<MessagePasserRoots>(&(self.chain, number))? {
             return Ok(Some(root));
         }
-        Ok(self.header(number)?.and_then(|h| h.withdrawals_root))
+        let header = self.header(number)?;
+        Ok(header.filter(|h| h.requests_hash.is_some()).and_then(|h| h.withdrawals_root))
     }
 
     /// The hash of canonical block `number`.

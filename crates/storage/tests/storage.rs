@@ -122,3 +122,40 @@ fn typed_cursors_seek_walk_ranges_and_duplicates() {
     assert_eq!(slots, vec![1, 2, 3], "duplicates come back sorted");
     assert_eq!(dups.walk_dup(&(1, 6)).unwrap().count(), 0);
 }
+
+/// Before Isthmus the header's withdrawals root is the empty root (from Canyon), not the message
+/// passer's storage root: only a recorded root or an Isthmus header (with a requests hash) gives
+/// it.
+#[test]
+fn the_message_passer_root_comes_from_the_header_only_from_isthmus() {
+    use alloy_primitives::B256;
+    let db = temp_database();
+    let tx = db.env.tx_mut().unwrap();
+    let provider = ChainProvider::new(&tx, 7);
+    let block = |number: u64, isthmus: bool| lockstep_storage::StoredBlock {
+        hash: B256::with_last_byte(number as u8),
+        header: alloy_consensus::Header {
+            number,
+            withdrawals_root: Some(if isthmus {
+                B256::repeat_byte(9)
+            } else {
+                alloy_trie::EMPTY_ROOT_HASH
+            }),
+            requests_hash: isthmus.then_some(B256::repeat_byte(1)),
+            base_fee_per_gas: Some(1),
+            blob_gas_used: Some(0),
+            excess_blob_gas: Some(0),
+            parent_beacon_block_root: Some(B256::ZERO),
+            ..Default::default()
+        },
+        transactions: vec![],
+        receipts: vec![],
+    };
+    provider.write_block(&block(1, false)).unwrap();
+    provider.write_block(&block(2, false)).unwrap();
+    provider.write_block(&block(3, true)).unwrap();
+    provider.put_message_passer_root(2, B256::repeat_byte(5)).unwrap();
+    assert_eq!(provider.message_passer_root(1).unwrap(), None);
+    assert_eq!(provider.message_passer_root(2).unwrap(), Some(B256::repeat_byte(5)));
+    assert_eq!(provider.message_passer_root(3).unwrap(), Some(B256::repeat_byte(9)));
+}
