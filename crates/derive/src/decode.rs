@@ -1,14 +1,18 @@
 //! `lockstep decode`: what a piece of batcher data holds, for a node runner looking at a batch
-//! that seems wrong. Everything is decoded with kona-protocol's readers; nothing here is
-//! trusted by derivation.
+//! that seems wrong. Everything is decoded with lockstep's own frame, channel and batch readers
+//! ([`crate::frame`], [`crate::channel`], [`crate::batch`]).
 
+use crate::{
+    batch::Batch,
+    channel::{batch_items, decompress},
+    frame::Frame,
+};
 use alloy_consensus::{transaction::SignerRecoverable, Transaction, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{hex, Address, B256};
 use kona_genesis::RollupConfig;
-use kona_protocol::{Frame, RawSpanBatch, SingleBatch};
 use serde::Serialize;
-use std::{collections::BTreeMap, io::Read};
+use std::collections::BTreeMap;
 
 use crate::DeriveError;
 
@@ -172,7 +176,7 @@ pub fn detect(data: &[u8]) -> InputKind {
     if matches!(data.first(), Some(1..=4)) && TxEnvelope::decode_2718_exact(data).is_ok() {
         return InputKind::Transaction;
     }
-    if data.first() == Some(&0) && Frame::parse_frames(data).is_ok() {
+    if data.first() == Some(&0) && Frame::parse_all(data).is_ok() {
         return InputKind::Calldata;
     }
     InputKind::Channel
@@ -215,17 +219,16 @@ pub fn decode(
     };
     match calldata.split_first() {
         Some((0, _)) => {
-            let frames =
-                Frame::parse_frames(&calldata).map_err(|e| bad(format!("frames: {e:?}")))?;
+            let frames = Frame::parse_all(&calldata).map_err(|e| bad(format!("frames: {e}")))?;
             let mut channels: BTreeMap<[u8; 16], Vec<Frame>> = BTreeMap::new();
             for frame in frames {
                 report.frames.push(FrameSummary {
-                    channel_id: hex::encode_prefixed(frame.id),
+                    channel_id: hex::encode_prefixed(frame.channel_id),
                     number: frame.number,
                     length: frame.data.len(),
                     is_last: frame.is_last,
                 });
-                channels.entry(frame.id).or_default().push(frame);
+                channels.entry(frame.channel_id).or_default().push(frame);
             }
             for (id, mut frames) in channels {
                 frames.sort_by_key(|f| f.number);
@@ -265,100 +268,57 @@ fn read_channel(
         batches: Vec::new(),
         error: None,
     };
-    let decompressed = match data.first() {
-        Some(b) if b & 0x0f == 8 || b & 0x0f == 15 => {
-            report.compression = "zlib";
-            read_stream(flate2::read::ZlibDecoder::new(data))
-        }
-        Some(1) => {
-            report.compression = "brotli";
-            read_stream(brotli::Decompressor::new(&data[1..], 4096))
-        }
-        _ => {
-            report.error = Some("not a zlib or brotli channel".into());
-            return report;
-        }
+    // a tool reads what any fork allows: brotli whatever the L1 origin's time
+    let Some(read) = decompress(data, true, MAX_DECOMPRESSED) else {
+        report.error = Some("not a zlib or brotli channel".into());
+        return report;
     };
-    let (bytes, terminated, error) = decompressed;
-    report.decompressed_length = bytes.len();
-    report.stream_terminated = terminated;
-    report.error = error;
-    let mut rest = &bytes[..];
-    while !rest.is_empty() {
-        let item = match alloy_rlp::Header::decode_bytes(&mut rest, false) {
-            Ok(item) => item,
-            Err(e) => {
-                let count = report.batches.len();
-                report
-                    .error
-                    .get_or_insert_with(|| format!("channel RLP after {count} batches: {e}"));
-                break;
-            }
-        };
-        report.batches.push(batch_summary(item, rollup));
+    report.compression = read.compression.name();
+    report.decompressed_length = read.bytes.len();
+    report.stream_terminated = read.terminated;
+    report.error = read.error;
+    let (items, error) = batch_items(&read.bytes);
+    if let Some(error) = error {
+        report.error.get_or_insert(error);
     }
+    report.batches = items.into_iter().map(|item| batch_summary(item, rollup)).collect();
     report
 }
 
-/// Reads a decompressor to its end (or to [`MAX_DECOMPRESSED`]), keeping what it produced
-/// before an unterminated end.
-fn read_stream(mut reader: impl Read) -> (Vec<u8>, bool, Option<String>) {
-    let mut out = Vec::new();
-    let mut chunk = [0u8; 64 * 1024];
-    loop {
-        match reader.read(&mut chunk) {
-            Ok(0) => return (out, true, None),
-            Ok(n) => {
-                out.extend_from_slice(&chunk[..n]);
-                if out.len() > MAX_DECOMPRESSED {
-                    out.truncate(MAX_DECOMPRESSED);
-                    return (out, false, Some(format!("over {MAX_DECOMPRESSED} bytes")));
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return (out, false, None),
-            Err(e) if !out.is_empty() => return (out, false, Some(format!("stream: {e}"))),
-            Err(e) => return (out, false, Some(format!("stream: {e}"))),
-        }
-    }
-}
-
 fn batch_summary(item: &[u8], rollup: Option<&RollupConfig>) -> BatchSummary {
-    let invalid = |batch_type, error: String| BatchSummary::Invalid { batch_type, error };
-    match item.split_first() {
-        Some((0, mut body)) => match <SingleBatch as alloy_rlp::Decodable>::decode(&mut body) {
-            Ok(b) => BatchSummary::Single {
-                parent_hash: b.parent_hash,
-                l1_origin: b.epoch_num,
-                l1_origin_hash: b.epoch_hash,
-                timestamp: b.timestamp,
-                transactions: b.transactions.len(),
-            },
-            Err(e) => invalid(Some(0), e.to_string()),
-        },
-        Some((1, mut body)) => match RawSpanBatch::decode(&mut body) {
-            Ok(span) => {
-                let count = span.payload.block_count;
-                let changes = (1..count as usize)
-                    .filter(|i| span.payload.origin_bits.get_bit(*i) == Some(1))
-                    .count() as u64;
-                let first = rollup.map(|r| r.genesis.l2_time + span.prefix.rel_timestamp);
-                BatchSummary::Span {
-                    rel_timestamp: span.prefix.rel_timestamp,
-                    first_timestamp: first,
-                    last_timestamp: first
-                        .zip(rollup)
-                        .map(|(f, r)| f + count.saturating_sub(1) * r.block_time),
-                    first_l1_origin: span.prefix.l1_origin_num.saturating_sub(changes),
-                    last_l1_origin: span.prefix.l1_origin_num,
-                    parent_check: hex::encode_prefixed(span.prefix.parent_check),
-                    l1_origin_check: hex::encode_prefixed(span.prefix.l1_origin_check),
-                    block_count: count,
-                    transactions: span.payload.block_tx_counts.iter().sum(),
-                }
+    let batch = match Batch::decode(item) {
+        Ok(batch) => batch,
+        Err(e) => {
+            return BatchSummary::Invalid {
+                batch_type: item.first().copied(),
+                error: e.to_string(),
             }
-            Err(e) => invalid(Some(1), format!("{e:?}")),
+        }
+    };
+    match batch {
+        Batch::Single(b) => BatchSummary::Single {
+            parent_hash: b.parent_hash,
+            l1_origin: b.epoch_num,
+            l1_origin_hash: b.epoch_hash,
+            timestamp: b.timestamp,
+            transactions: b.transactions.len(),
         },
-        Some((t, _)) => invalid(Some(*t), "unknown batch type".into()),
-        None => invalid(None, "empty batch".into()),
+        Batch::Span(span) => {
+            let count = span.block_count() as u64;
+            let first = rollup.map(|r| r.genesis.l2_time + span.rel_timestamp);
+            BatchSummary::Span {
+                rel_timestamp: span.rel_timestamp,
+                first_timestamp: first,
+                last_timestamp: first
+                    .zip(rollup)
+                    .map(|(f, r)| f + count.saturating_sub(1) * r.block_time),
+                first_l1_origin: span.first_l1_origin(),
+                last_l1_origin: span.l1_origin_num,
+                parent_check: hex::encode_prefixed(span.parent_check),
+                l1_origin_check: hex::encode_prefixed(span.l1_origin_check),
+                block_count: count,
+                transactions: span.block_tx_counts.iter().sum(),
+            }
+        }
     }
 }

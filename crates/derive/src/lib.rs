@@ -13,12 +13,16 @@
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
+pub mod batch;
 pub mod blob;
+pub mod channel;
 pub mod decode;
 mod error;
+pub mod frame;
 mod l1;
 mod l2;
 mod pipeline;
+pub mod span_batch;
 
 pub use error::DeriveError;
 pub use l1::{block_info, L1Window};
