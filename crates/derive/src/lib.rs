@@ -20,6 +20,7 @@ pub mod decode;
 mod error;
 pub mod frame;
 mod l1;
+pub mod l1_block_info;
 mod l2;
 mod pipeline;
 pub mod span_batch;
