@@ -17,6 +17,7 @@ pub mod batch;
 pub mod blob;
 pub mod channel;
 pub mod decode;
+pub mod deposits;
 mod error;
 pub mod frame;
 mod l1;

@@ -8,7 +8,7 @@ use crate::{
     DevnetConfig, BRIDGE, DEV_ACCOUNTS, TOKEN,
 };
 use alloy_consensus::{SignableTransaction, TxEip1559};
-use alloy_eips::eip2718::{Decodable2718, Encodable2718};
+use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
@@ -687,10 +687,10 @@ impl<L: L1Node> Devnet<L> {
 /// The deposit transactions that `portal`'s `TransactionDeposited` logs in `block` make, as OP
 /// derivation makes them (the log index counts every log of the block).
 pub fn deposits_in(block: &L1Block, portal: Address) -> Vec<OpTxEnvelope> {
-    let logs = block.receipts.iter().flat_map(alloy_consensus::TxReceipt::logs);
-    logs.enumerate()
-        .filter(|(_, log)| log.address == portal)
-        .filter_map(|(index, log)| kona_protocol::decode_deposit(block.hash, index, log).ok())
-        .filter_map(|raw| OpTxEnvelope::decode_2718(&mut raw.as_ref()).ok())
+    // lockstep's own reader: the verifier's kona pipeline must derive the very same deposits
+    lockstep_derive::deposits::user_deposits(block.hash, &block.receipts, portal)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|deposit| OpTxEnvelope::Deposit(alloy_consensus::Sealed::new(deposit)))
         .collect()
 }
