@@ -25,6 +25,7 @@ pub mod l1_block_info;
 mod l2;
 mod pipeline;
 pub mod span_batch;
+pub mod system_config;
 
 pub use error::DeriveError;
 pub use l1::{block_info, L1Window};
