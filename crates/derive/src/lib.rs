@@ -16,6 +16,7 @@
 pub mod batch;
 pub mod blob;
 pub mod channel;
+pub mod channel_assembler;
 pub mod decode;
 pub mod deposits;
 mod error;
