@@ -29,11 +29,18 @@ pub(crate) fn run(args: &StatelessArgs) -> eyre::Result<()> {
 /// Executes the file's block and prints the result; `Ok(false)` on a mismatch.
 fn execute(args: &StatelessArgs) -> eyre::Result<bool> {
     let mut raw = Vec::new();
+    let limit = lockstep_execution::MAX_FILE_BYTES;
     if args.file.as_os_str() == "-" {
-        std::io::stdin().read_to_end(&mut raw)?;
+        std::io::stdin().take(limit + 1).read_to_end(&mut raw)?;
     } else {
-        raw = std::fs::read(&args.file)
+        let file = std::fs::File::open(&args.file)
             .map_err(|e| eyre::eyre!("reading {}: {e}", args.file.display()))?;
+        file.take(limit + 1)
+            .read_to_end(&mut raw)
+            .map_err(|e| eyre::eyre!("reading {}: {e}", args.file.display()))?;
+    }
+    if raw.len() as u64 > limit {
+        eyre::bail!("{}: larger than {limit} bytes", args.file.display());
     }
     let input = StatelessBlock::from_slice(&raw)
         .map_err(|e| eyre::eyre!("{}: {e}", args.file.display()))?;

@@ -103,6 +103,12 @@ pub struct SpanBlock {
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
+    /// A capacity for `n` elements of at least `size` bytes each: never more than the input
+    /// left can hold, so that a count in a hostile batch cannot make a large allocation.
+    fn room(&self, n: usize, size: usize) -> usize {
+        n.min(self.0.len() / size)
+    }
+
     fn bytes(&mut self, n: usize, what: &str) -> Result<&'a [u8], DeriveError> {
         if self.0.len() < n {
             return Err(bad(format!("{what}: {n} bytes needed, {} left", self.0.len())));
@@ -130,13 +136,11 @@ impl<'a> Reader<'a> {
     fn bits(&mut self, count: usize, what: &str) -> Result<Vec<bool>, DeriveError> {
         let bytes = self.bytes(count.div_ceil(8), what)?;
         // big-endian: bit i lives in the last byte for i < 8
-        let bits: Vec<bool> = (0..bytes.len() * 8)
-            .map(|i| bytes[bytes.len() - 1 - i / 8] >> (i % 8) & 1 == 1)
-            .collect();
-        if bits[count..].iter().any(|b| *b) {
+        let bit = |i: usize| bytes[bytes.len() - 1 - i / 8] >> (i % 8) & 1 == 1;
+        if (count..bytes.len() * 8).any(bit) {
             return Err(bad(format!("{what}: a bit is set past the {count} elements")));
         }
-        Ok(bits[..count].to_vec())
+        Ok((0..count).map(bit).collect())
     }
 
     fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], DeriveError> {
@@ -212,7 +216,7 @@ impl SpanBatch {
             return Err(bad(format!("{block_count} blocks, over {MAX_SPAN_BATCH_ELEMENTS}")));
         }
         let origin_changes = r.bits(block_count as usize, "origin_bits")?;
-        let mut block_tx_counts = Vec::with_capacity(block_count as usize);
+        let mut block_tx_counts = Vec::with_capacity(r.room(block_count as usize, 1));
         let mut total = 0u64;
         for _ in 0..block_count {
             let count = r.uvarint("block_tx_counts")?;
@@ -225,24 +229,24 @@ impl SpanBatch {
         let total = total as usize;
         let creations = r.bits(total, "contract_creation_bits")?;
         let parities = r.bits(total, "y_parity_bits")?;
-        let mut sigs = Vec::with_capacity(total);
+        let mut sigs = Vec::with_capacity(r.room(total, 64));
         for _ in 0..total {
             let rs = r.bytes(64, "tx_sigs")?;
             sigs.push((U256::from_be_slice(&rs[..32]), U256::from_be_slice(&rs[32..])));
         }
-        let mut tos = Vec::with_capacity(total);
+        let mut tos = Vec::with_capacity(r.room(total, 1));
         for creation in &creations {
             tos.push(if *creation { None } else { Some(Address::from(r.array::<20>("tx_tos")?)) });
         }
-        let mut datas = Vec::with_capacity(total);
+        let mut datas = Vec::with_capacity(r.room(total, 1));
         for _ in 0..total {
             datas.push(tx_data(&mut r)?);
         }
-        let mut nonces = Vec::with_capacity(total);
+        let mut nonces = Vec::with_capacity(r.room(total, 1));
         for _ in 0..total {
             nonces.push(r.uvarint("tx_nonces")?);
         }
-        let mut gases = Vec::with_capacity(total);
+        let mut gases = Vec::with_capacity(r.room(total, 1));
         for _ in 0..total {
             gases.push(r.uvarint("tx_gases")?);
         }
@@ -396,4 +400,39 @@ pub fn parent_check_of(hash: &B256) -> [u8; 20] {
     let mut out = [0u8; 20];
     out.copy_from_slice(&hash[..20]);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uvarint(mut n: u64, out: &mut Vec<u8>) {
+        while n >= 0x80 {
+            out.push((n as u8) | 0x80);
+            n >>= 7;
+        }
+        out.push(n as u8);
+    }
+
+    #[test]
+    fn a_huge_count_with_little_data_is_an_error() {
+        // one block that claims ten million transactions, with their bit lists but nothing else
+        let mut body = Vec::new();
+        uvarint(1, &mut body);
+        uvarint(7, &mut body);
+        body.extend_from_slice(&[0u8; 40]);
+        uvarint(1, &mut body);
+        body.push(0);
+        uvarint(MAX_SPAN_BATCH_ELEMENTS, &mut body);
+        body.resize(body.len() + 2 * (MAX_SPAN_BATCH_ELEMENTS as usize).div_ceil(8), 0);
+        let err = SpanBatch::decode(&body).unwrap_err();
+        assert!(err.to_string().contains("tx_sigs"), "{err}");
+        // one more than the limit is refused by its count
+        let mut over = Vec::new();
+        uvarint(1, &mut over);
+        uvarint(7, &mut over);
+        over.extend_from_slice(&[0u8; 40]);
+        uvarint(MAX_SPAN_BATCH_ELEMENTS + 1, &mut over);
+        assert!(SpanBatch::decode(&over).unwrap_err().to_string().contains("blocks"));
+    }
 }

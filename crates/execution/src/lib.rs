@@ -33,6 +33,6 @@ pub use executor::{
 pub use op_alloy_rpc_types_engine::OpPayloadAttributes;
 pub use stateless::{
     execute_stateless, header_mismatches, ExecutionWitness, ExpectedBlock, FieldMismatch,
-    StatelessBlock, WitnessDatabase,
+    StatelessBlock, WitnessDatabase, MAX_FILE_BYTES,
 };
 pub use witness::{execution_witness, payload_attributes, BlockWitness};

@@ -75,6 +75,9 @@ pub struct StatelessBlock {
     pub expected: Option<ExpectedBlock>,
 }
 
+/// The largest stateless file read (unzipped): real blocks' files are a few megabytes.
+pub const MAX_FILE_BYTES: u64 = 1 << 30;
+
 fn input_error(what: impl Into<String>) -> ExecutionError {
     ExecutionError::StatelessInput(what.into())
 }
@@ -85,9 +88,16 @@ impl StatelessBlock {
     pub fn from_slice(raw: &[u8]) -> Result<Self, ExecutionError> {
         let mut unzipped = Vec::new();
         let json = if raw.starts_with(&[0x1f, 0x8b]) {
+            // a gzip bomb stops at the limit
             flate2::read::GzDecoder::new(raw)
+                .take(MAX_FILE_BYTES + 1)
                 .read_to_end(&mut unzipped)
                 .map_err(|e| input_error(format!("not a valid gzip file: {e}")))?;
+            if unzipped.len() as u64 > MAX_FILE_BYTES {
+                return Err(input_error(format!(
+                    "the file unzips to more than {MAX_FILE_BYTES} bytes"
+                )));
+            }
             unzipped.as_slice()
         } else {
             raw
