@@ -154,34 +154,21 @@ fn every_devnet_block_replays_statelessly_from_the_nodes_witness() {
     assert_eq!(replayed, 48);
     // the same from the devnet verifier's database, in one command: every header field matches
     let file = dir.path().join("evidence-block.json");
-    let out = lockstep(&[
-        "evidence",
-        "block",
-        "--datadir",
-        devnet_dir.join("node").to_str().unwrap(),
-        "--rollup-config",
-        devnet_dir.join("config/base/rollup.json").to_str().unwrap(),
-        "--block",
-        "7",
-        "--out",
-        file.to_str().unwrap(),
-    ]);
+    let (datadir, rollup) = (devnet_dir.join("node"), devnet_dir.join("config/base/rollup.json"));
+    let evidence_block = |block: &str, extra: &[&str]| {
+        let mut args = vec!["evidence", "block", "--datadir", datadir.to_str().unwrap()];
+        args.extend(["--rollup-config", rollup.to_str().unwrap(), "--block", block]);
+        args.extend_from_slice(extra);
+        lockstep(&args)
+    };
+    let out = evidence_block("7", &["--out", file.to_str().unwrap()]);
     assert!(out.status.success(), "evidence block: {}", stderr(&out));
     let out = lockstep(&["stateless", file.to_str().unwrap()]);
     assert!(out.status.success(), "stateless: {}", stderr(&out));
     let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(printed["matches"], true);
     assert!(printed.get("mismatches").is_none());
-    let out = lockstep(&[
-        "evidence",
-        "block",
-        "--datadir",
-        devnet_dir.join("node").to_str().unwrap(),
-        "--rollup-config",
-        devnet_dir.join("config/base/rollup.json").to_str().unwrap(),
-        "--block",
-        "0",
-    ]);
+    let out = evidence_block("0", &[]);
     assert!(!out.status.success());
     assert!(stderr(&out).contains("not an executed block"), "{}", stderr(&out));
     // the run exercised what the test claims

@@ -191,7 +191,7 @@ impl ChainExecutor {
         &self,
         provider: &ChainProvider<'_, T>,
         number: u64,
-        outcome: ExecutionOutcome,
+        mut outcome: ExecutionOutcome,
     ) -> Result<ExecutedBlock, ExecutionError> {
         let state_root = provider.write_state(number, &bundle_changes(&outcome.bundle))?;
         let passer_root = if self.spec.rollup.is_isthmus_active(outcome.header.timestamp) {
@@ -199,7 +199,7 @@ impl ChainExecutor {
         } else {
             None
         };
-        let skipped = outcome.skipped.clone();
+        let skipped = std::mem::take(&mut outcome.skipped);
         Ok(ExecutedBlock {
             block: seal_block(&self.spec.rollup, outcome, state_root, passer_root),
             skipped,

@@ -26,7 +26,7 @@ use lockstep_storage::{
 };
 use op_alloy_consensus::OpTxEnvelope;
 use op_alloy_rpc_types_engine::OpPayloadAttributes;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A stored block's witness, with what a stateless executor needs besides it.
 #[derive(Debug, Clone)]
@@ -159,7 +159,9 @@ pub fn execution_witness<T: TableRead + std::fmt::Debug>(
     // from Isthmus the header commits to the message passer's storage root, which a stateless
     // executor reads from its account leaf
     let passer = rollup.is_isthmus_active(header.timestamp).then_some(&L2_TO_L1_MESSAGE_PASSER);
-    for address in reads.accounts.iter().chain(reads.storage.keys()).chain(passer) {
+    let proven: BTreeSet<_> =
+        reads.accounts.iter().chain(reads.storage.keys()).chain(passer).collect();
+    for address in proven {
         witness_rlp(&before.account_proof(*address)?).into_iter().for_each(&mut add);
     }
     for address in &reads.accounts {

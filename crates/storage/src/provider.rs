@@ -412,6 +412,27 @@ impl<T: TableWrite> ChainProvider<'_, T> {
         update_trie(&mut self.trie(None), changes)
     }
 
+    /// The head, and the hash of block `target` at or below it, for going back to `target`
+    /// (`verb` names the operation in errors).
+    fn head_and_target(&self, target: u64, verb: &str) -> DbResult<(ChainHead, B256)> {
+        let chain = self.chain;
+        let head = self.head()?.ok_or_else(|| DatabaseError::ChainState {
+            chain,
+            what: format!("cannot {verb} a chain that was never initialised"),
+        })?;
+        if target > head.number {
+            return Err(DatabaseError::ChainState {
+                chain,
+                what: format!("cannot {verb} to block {target}: the head is {}", head.number),
+            });
+        }
+        let target_hash = self.block_hash(target)?.ok_or_else(|| DatabaseError::ChainState {
+            chain,
+            what: format!("block {target} is not stored"),
+        })?;
+        Ok((head, target_hash))
+    }
+
     /// Brings the plain state, the tries and the head back to what they were after block
     /// `target`, reading the changesets but leaving them and the blocks in place: a view of the
     /// past, meant for an [`crate::Overlay`] over a read snapshot (which never reads back a
@@ -419,20 +440,7 @@ impl<T: TableWrite> ChainProvider<'_, T> {
     /// after `target`.
     pub fn rewind_state_to(&self, target: u64) -> DbResult<B256> {
         let chain = self.chain;
-        let head = self.head()?.ok_or_else(|| DatabaseError::ChainState {
-            chain,
-            what: "cannot rewind a chain that was never initialised".into(),
-        })?;
-        if target > head.number {
-            return Err(DatabaseError::ChainState {
-                chain,
-                what: format!("cannot rewind to block {target}: the head is {}", head.number),
-            });
-        }
-        let target_hash = self.block_hash(target)?.ok_or_else(|| DatabaseError::ChainState {
-            chain,
-            what: format!("block {target} is not stored"),
-        })?;
+        let (head, target_hash) = self.head_and_target(target, "rewind")?;
         // newest first, so that the oldest block's previous value is the one left standing
         let mut accounts: BTreeMap<Address, Option<Account>> = BTreeMap::new();
         let mut storage: BTreeMap<Address, BTreeMap<B256, U256>> = BTreeMap::new();
@@ -495,20 +503,7 @@ impl<T: TableWrite> ChainProvider<'_, T> {
     /// to exactly what they were when `target` was the head. Returns the restored state root.
     pub fn unwind_to(&self, target: u64) -> DbResult<B256> {
         let chain = self.chain;
-        let head = self.head()?.ok_or_else(|| DatabaseError::ChainState {
-            chain,
-            what: "cannot unwind a chain that was never initialised".into(),
-        })?;
-        if target > head.number {
-            return Err(DatabaseError::ChainState {
-                chain,
-                what: format!("cannot unwind to block {target}: the head is {}", head.number),
-            });
-        }
-        let target_hash = self.block_hash(target)?.ok_or_else(|| DatabaseError::ChainState {
-            chain,
-            what: format!("block {target} is not stored"),
-        })?;
+        let (head, target_hash) = self.head_and_target(target, "unwind")?;
         let mut accounts = BTreeSet::new();
         let mut storage: BTreeMap<Address, BTreeSet<B256>> = BTreeMap::new();
         for number in (target + 1..=head.number).rev() {

@@ -342,27 +342,9 @@ impl<'w> SparseState<'w> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trie::{proof, root_from_leaves, witness_rlp};
+    use crate::trie::{proof, root_from_leaves, witness_rlp, MemStore};
     use rand::{rngs::StdRng, Rng, SeedableRng};
     use std::collections::BTreeMap;
-
-    /// A full trie in memory, to export witnesses from.
-    #[derive(Default)]
-    struct MemStore(HashMap<Vec<u8>, TrieNode>);
-
-    impl NodeStore for MemStore {
-        fn node(&mut self, path: &[u8]) -> DbResult<Option<TrieNode>> {
-            Ok(self.0.get(path).cloned())
-        }
-        fn put_node(&mut self, path: &[u8], node: &TrieNode) -> DbResult<()> {
-            self.0.insert(path.to_vec(), node.clone());
-            Ok(())
-        }
-        fn delete_node(&mut self, path: &[u8]) -> DbResult<()> {
-            self.0.remove(path);
-            Ok(())
-        }
-    }
 
     fn keys(count: u64) -> Vec<B256> {
         (0..count)

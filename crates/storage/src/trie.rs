@@ -331,28 +331,31 @@ pub fn hashed_key(raw: &[u8]) -> B256 {
     keccak256(raw)
 }
 
+/// A whole trie in memory, for tests.
+#[cfg(test)]
+#[derive(Default)]
+pub(crate) struct MemStore(pub(crate) std::collections::HashMap<Vec<u8>, TrieNode>);
+
+#[cfg(test)]
+impl NodeStore for MemStore {
+    fn node(&mut self, path: &[u8]) -> DbResult<Option<TrieNode>> {
+        Ok(self.0.get(path).cloned())
+    }
+    fn put_node(&mut self, path: &[u8], node: &TrieNode) -> DbResult<()> {
+        self.0.insert(path.to_vec(), node.clone());
+        Ok(())
+    }
+    fn delete_node(&mut self, path: &[u8]) -> DbResult<()> {
+        self.0.remove(path);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use rand::{rngs::StdRng, Rng, SeedableRng};
-    use std::collections::{BTreeMap, HashMap};
-
-    #[derive(Default)]
-    struct MemStore(HashMap<Vec<u8>, TrieNode>);
-
-    impl NodeStore for MemStore {
-        fn node(&mut self, path: &[u8]) -> DbResult<Option<TrieNode>> {
-            Ok(self.0.get(path).cloned())
-        }
-        fn put_node(&mut self, path: &[u8], node: &TrieNode) -> DbResult<()> {
-            self.0.insert(path.to_vec(), node.clone());
-            Ok(())
-        }
-        fn delete_node(&mut self, path: &[u8]) -> DbResult<()> {
-            self.0.remove(path);
-            Ok(())
-        }
-    }
+    use std::collections::BTreeMap;
 
     /// Every stored node must be reachable from the root: no stale nodes are left behind.
     fn reachable(store: &MemStore, path: &mut Vec<u8>, seen: &mut usize) {
