@@ -56,3 +56,12 @@ impl Batch {
         }
     }
 }
+
+/// A batch as the batch stages take it: a span batch with its blocks made absolute.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DerivedBatch {
+    /// A singular batch.
+    Single(SingleBatch),
+    /// A span batch's blocks.
+    Span(crate::span_batch::DerivedSpan),
+}

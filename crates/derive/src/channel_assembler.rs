@@ -28,6 +28,16 @@ impl FrameQueue {
         self.prune();
     }
 
+    /// Queues frames as they are, without pruning (before Holocene).
+    pub fn extend(&mut self, frames: impl IntoIterator<Item = Frame>) {
+        self.frames.extend(frames);
+    }
+
+    /// Drops every queued frame.
+    pub fn clear(&mut self) {
+        self.frames.clear();
+    }
+
     /// The next frame, oldest first.
     pub fn pop(&mut self) -> Option<Frame> {
         self.frames.pop_front()

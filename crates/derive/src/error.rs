@@ -1,10 +1,10 @@
 use alloy_primitives::B256;
-use kona_derive::{PipelineError, PipelineErrorKind};
 
 /// What went wrong deriving a chain.
 ///
-/// The provider variants are also what the kona-derive stages see: [`From<DeriveError>`] for
-/// [`PipelineErrorKind`] maps each to the kind kona's driver acts on.
+/// [`DeriveError::Reset`] asks the driver to reset the chain's pipeline from its safe head;
+/// the lookups (`L1NotYetAvailable`, `L1Missing`, `L2Missing`) are a step to retry after the
+/// driver fetched more; the rest stop the chain.
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum DeriveError {
     /// The pipeline asked for an L1 block past the one being processed; it is done for now.
@@ -69,7 +69,7 @@ pub enum DeriveError {
     Reset {
         /// The chain.
         chain: u64,
-        /// kona's reason.
+        /// the reason.
         reason: String,
     },
     /// The pipeline failed in a way retrying cannot fix.
@@ -77,7 +77,7 @@ pub enum DeriveError {
     Critical {
         /// The chain.
         chain: u64,
-        /// kona's reason.
+        /// the reason.
         reason: String,
     },
     /// The pipeline kept failing temporarily without progress.
@@ -100,19 +100,6 @@ pub enum DeriveError {
         /// The chain's head.
         head: B256,
     },
-}
-
-impl From<DeriveError> for PipelineErrorKind {
-    fn from(err: DeriveError) -> Self {
-        match err {
-            // not yet there, or a lookup that a later step (or a reset) satisfies
-            DeriveError::L1NotYetAvailable(_) | DeriveError::L1Missing(_) => {
-                PipelineError::Provider(err.to_string()).temp()
-            }
-            DeriveError::Reset { .. } => PipelineError::Provider(err.to_string()).temp(),
-            _ => PipelineError::Provider(err.to_string()).crit(),
-        }
-    }
 }
 
 impl From<lockstep_storage::DatabaseError> for DeriveError {

@@ -1,12 +1,8 @@
 //! The L1 window: the L1 blocks the pipelines may read, filled by the driver.
 
 use crate::DeriveError;
-use alloy_consensus::{Header, Receipt, TxEnvelope};
-use alloy_eips::eip4844::{Blob, IndexedBlobHash};
+use alloy_eips::eip4844::Blob;
 use alloy_primitives::B256;
-use async_trait::async_trait;
-use kona_derive::{BlobProvider, ChainProvider};
-use kona_protocol::BlockInfo;
 use lockstep_l1::L1Block;
 use std::{
     collections::{BTreeMap, HashMap},
@@ -31,16 +27,6 @@ struct Window {
 #[derive(Debug, Clone, Default)]
 pub struct L1Window {
     inner: Arc<RwLock<Window>>,
-}
-
-/// The block's summary as kona sees it.
-pub fn block_info(block: &L1Block) -> BlockInfo {
-    BlockInfo {
-        hash: block.hash,
-        number: block.header.number,
-        parent_hash: block.header.parent_hash,
-        timestamp: block.header.timestamp,
-    }
 }
 
 impl L1Window {
@@ -115,7 +101,27 @@ impl L1Window {
         self.len() == 0
     }
 
-    fn by_hash(&self, hash: B256) -> Result<Arc<L1Block>, DeriveError> {
+    /// The block at `number`, if the derivers may see it: past the limit it is "not yet
+    /// available".
+    pub fn block(&self, number: u64) -> Result<Arc<L1Block>, DeriveError> {
+        let window = self.read();
+        if number > window.limit {
+            return Err(DeriveError::L1NotYetAvailable(number));
+        }
+        window
+            .blocks
+            .get(&number)
+            .cloned()
+            .ok_or_else(|| DeriveError::L1Missing(format!("number {number}")))
+    }
+
+    /// The blob with versioned hash `hash`, if it was fetched.
+    pub fn blob(&self, hash: &B256) -> Option<Arc<Blob>> {
+        self.read().blobs.get(hash).map(|(_, blob)| blob.clone())
+    }
+
+    /// The block with `hash`, if the derivers may see it.
+    pub fn by_hash(&self, hash: B256) -> Result<Arc<L1Block>, DeriveError> {
         let window = self.read();
         window
             .by_hash
@@ -124,71 +130,5 @@ impl L1Window {
             .and_then(|n| window.blocks.get(n))
             .cloned()
             .ok_or_else(|| DeriveError::L1Missing(format!("{hash}")))
-    }
-}
-
-#[async_trait]
-impl ChainProvider for L1Window {
-    type Error = DeriveError;
-
-    async fn header_by_hash(&mut self, hash: B256) -> Result<Header, DeriveError> {
-        Ok(self.by_hash(hash)?.header.clone())
-    }
-
-    async fn block_info_by_number(&mut self, number: u64) -> Result<BlockInfo, DeriveError> {
-        let window = self.read();
-        if number > window.limit {
-            return Err(DeriveError::L1NotYetAvailable(number));
-        }
-        window
-            .blocks
-            .get(&number)
-            .map(|b| block_info(b))
-            .ok_or_else(|| DeriveError::L1Missing(format!("number {number}")))
-    }
-
-    async fn receipts_by_hash(&mut self, hash: B256) -> Result<Vec<Receipt>, DeriveError> {
-        self.by_hash(hash)?
-            .receipts
-            .iter()
-            .map(|r| {
-                r.as_receipt()
-                    .cloned()
-                    .ok_or_else(|| DeriveError::L1Missing(format!("receipt in {hash}")))
-            })
-            .collect()
-    }
-
-    async fn block_info_and_transactions_by_hash(
-        &mut self,
-        hash: B256,
-    ) -> Result<(BlockInfo, Vec<TxEnvelope>), DeriveError> {
-        let block = self.by_hash(hash)?;
-        Ok((block_info(&block), block.transactions.clone()))
-    }
-}
-
-/// The blobs the driver fetched with each block (from the L1's beacon side, each checked
-/// against its versioned hash).
-#[async_trait]
-impl BlobProvider for L1Window {
-    type Error = DeriveError;
-
-    async fn get_blobs(
-        &mut self,
-        block_ref: &BlockInfo,
-        blob_hashes: &[IndexedBlobHash],
-    ) -> Result<Vec<Box<Blob>>, DeriveError> {
-        let window = self.read();
-        blob_hashes
-            .iter()
-            .map(|h| {
-                window
-                    .blobs
-                    .get(&h.hash)
-                    .map(|(_, blob)| Box::new(**blob))
-                    .ok_or(DeriveError::BlobMissing { block: block_ref.number, hash: h.hash })
-            })
-            .collect()
     }
 }

@@ -7,7 +7,9 @@
 //! fee. A fork's activation block still uses the previous format: the L1Block contract is only
 //! upgraded by that block's upgrade transactions.
 
-use crate::DeriveError;
+use crate::{system_config::SystemConfig, DeriveError};
+use alloy_consensus::Header;
+use alloy_eips::eip7840::BlobParams;
 use alloy_primitives::{address, keccak256, Address, Bytes, B256, U256};
 use kona_genesis::RollupConfig;
 use op_alloy_consensus::TxDeposit;
@@ -43,14 +45,15 @@ impl L1InfoFormat {
     /// The format of the L2 block at `timestamp`: a fork's own activation block keeps the
     /// previous one.
     pub fn at(rollup: &RollupConfig, timestamp: u64) -> Self {
-        let after = |active: &dyn Fn(u64) -> bool| {
+        // op-node's `IsXActivationBlock`: active now, not one block earlier (and not the
+        // chain's very first block time)
+        let past_activation = |active: &dyn Fn(u64) -> bool| {
             active(timestamp)
-                && timestamp >= rollup.block_time
-                && active(timestamp - rollup.block_time)
+                && (timestamp < rollup.block_time || active(timestamp - rollup.block_time))
         };
-        if after(&|t| rollup.is_isthmus_active(t)) {
+        if past_activation(&|t| rollup.is_isthmus_active(t)) {
             Self::Isthmus
-        } else if after(&|t| rollup.is_ecotone_active(t)) {
+        } else if past_activation(&|t| rollup.is_ecotone_active(t)) {
             Self::Ecotone
         } else {
             Self::Bedrock
@@ -98,6 +101,47 @@ fn bad(what: impl Into<String>) -> DeriveError {
 }
 
 impl L1BlockInfo {
+    /// What the L2 block at `l2_time`, number `sequence_number` of its epoch, tells of its L1
+    /// origin `header` (whose hash is `hash`) under `config`, and in which format.
+    ///
+    /// The blob base fee follows the L1's schedule: Prague's once the L1 header carries a
+    /// requests hash (and the chain's Pectra blob schedule fix, if it has one, is active at the
+    /// L1 block's time), Cancun's before; 1 when the header has no excess blob gas.
+    pub fn for_block(
+        rollup: &RollupConfig,
+        config: &SystemConfig,
+        sequence_number: u64,
+        header: &Header,
+        hash: B256,
+        l2_time: u64,
+    ) -> (L1InfoFormat, Self) {
+        let format = L1InfoFormat::at(rollup, l2_time);
+        let mut info = Self {
+            number: header.number,
+            timestamp: header.timestamp,
+            base_fee: U256::from(header.base_fee_per_gas.unwrap_or(0)),
+            block_hash: hash,
+            sequence_number,
+            batcher_hash: config.batcher.into_word(),
+            ..Default::default()
+        };
+        if format == L1InfoFormat::Bedrock {
+            info.l1_fee_overhead = U256::from_be_bytes(config.overhead.0);
+            info.l1_fee_scalar = U256::from_be_bytes(config.scalar.0);
+            return (format, info);
+        }
+        let prague = header.requests_hash.is_some()
+            && (rollup.hardforks.pectra_blob_schedule_time.is_none()
+                || rollup.is_pectra_blob_schedule_active(header.timestamp));
+        let params = if prague { BlobParams::prague() } else { BlobParams::cancun() };
+        info.blob_base_fee = U256::from(header.blob_fee(params).unwrap_or(1));
+        (info.base_fee_scalar, info.blob_base_fee_scalar) = config.ecotone_scalars();
+        if format == L1InfoFormat::Isthmus {
+            (info.operator_fee_scalar, info.operator_fee_constant) = config.operator_fee();
+        }
+        (format, info)
+    }
+
     /// The deposit's calldata in `format`.
     pub fn encode(&self, format: L1InfoFormat) -> Bytes {
         let mut out = Vec::with_capacity(LEN_BEDROCK);

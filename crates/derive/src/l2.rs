@@ -1,22 +1,24 @@
-//! The L2 window: each chain's recent blocks, as the pipeline's batch checks and attribute
+//! The L2 window: each chain's recent blocks, as the deriver's batch checks and attributes
 //! builder read them.
 
-use crate::DeriveError;
+use crate::{
+    block_ref::{l2_block_info, L2BlockInfo, L2Source},
+    system_config::SystemConfig,
+    DeriveError,
+};
 use alloy_consensus::{Block, BlockBody, Header};
-use alloy_eips::eip4895::Withdrawals;
-use async_trait::async_trait;
-use kona_derive::L2ChainProvider;
-use kona_genesis::{RollupConfig, SystemConfig};
-use kona_protocol::{to_system_config, BatchValidationProvider, L2BlockInfo};
-use lockstep_storage::{tables::Transactions, ChainProvider, DbTx, TransactionKind};
+use alloy_eips::{eip2718::Encodable2718, eip4895::Withdrawals};
+use alloy_primitives::Bytes;
+use kona_genesis::RollupConfig;
+use lockstep_storage::{tables::Transactions, ChainProvider, DbTx, TableRead, TransactionKind};
 use op_alloy_consensus::{OpBlock, OpTxEnvelope};
 use std::{
     collections::BTreeMap,
     sync::{Arc, Mutex, MutexGuard},
 };
 
-/// How many recent blocks keep their full bodies (for span batches that overlap the safe
-/// head).
+/// How many recent blocks keep their full bodies in memory (older ones a span batch overlaps
+/// are read from the database).
 pub const FULL_BLOCKS: u64 = 512;
 /// How many recent blocks keep their summaries.
 pub const SUMMARIES: u64 = 8192;
@@ -35,8 +37,8 @@ struct Window {
 
 /// One chain's recent L2 blocks, held in memory.
 ///
-/// The driver pushes each block it executes, before it commits, so the pipeline sees the
-/// blocks of the L1 block being processed; the pipeline never touches the database.
+/// The driver pushes each block it executes, before it commits, so the deriver sees the blocks
+/// of the L1 block being processed.
 #[derive(Debug, Clone)]
 pub struct L2Window {
     chain_id: u64,
@@ -56,6 +58,10 @@ pub fn op_block(header: Header, transactions: Vec<OpTxEnvelope>) -> OpBlock {
     }
 }
 
+fn encoded(block: &OpBlock) -> Vec<Bytes> {
+    block.body.transactions.iter().map(|t| t.encoded_2718().into()).collect()
+}
+
 impl L2Window {
     /// An empty window for `chain_id`.
     pub fn new(chain_id: u64, rollup: Arc<RollupConfig>) -> Self {
@@ -64,6 +70,11 @@ impl L2Window {
 
     fn lock(&self) -> MutexGuard<'_, Window> {
         self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The chain.
+    pub const fn chain_id(&self) -> u64 {
+        self.chain_id
     }
 
     /// Fills the window from the database with the blocks before and at `head`.
@@ -88,14 +99,31 @@ impl L2Window {
         Ok(())
     }
 
+    /// Reads block `number` back from the database as a summary, a system config and its
+    /// transactions.
+    pub fn read<T: TableRead>(
+        &self,
+        tx: &T,
+        number: u64,
+    ) -> Result<(L2BlockInfo, SystemConfig, Vec<Bytes>), DeriveError> {
+        let provider = ChainProvider::new(tx, self.chain_id);
+        let missing = DeriveError::L2Missing { chain: self.chain_id, number };
+        let header = provider.header(number)?.ok_or(missing)?;
+        let block = op_block(header, provider.transactions(number)?);
+        let (info, config) = self.summarise(&block)?;
+        Ok((info, config, encoded(&block)))
+    }
+
+    fn summarise(&self, block: &OpBlock) -> Result<(L2BlockInfo, SystemConfig), DeriveError> {
+        let number = block.header.number;
+        l2_block_info(block, block.header.hash_slow(), &self.rollup)
+            .map_err(|reason| DeriveError::BadL2Block { chain: self.chain_id, number, reason })
+    }
+
     /// Adds the next block and returns its summary.
     pub fn push(&self, block: OpBlock) -> Result<L2BlockInfo, DeriveError> {
         let number = block.header.number;
-        let bad = |reason: String| DeriveError::BadL2Block { chain: self.chain_id, number, reason };
-        let info = L2BlockInfo::from_block_and_genesis(&block, &self.rollup.genesis)
-            .map_err(|e| bad(e.to_string()))?;
-        let system_config =
-            to_system_config(&block, &self.rollup).map_err(|e| bad(e.to_string()))?;
+        let (info, system_config) = self.summarise(&block)?;
         let mut window = self.lock();
         window.entries.insert(number, Entry { info, system_config, block: Some(Arc::new(block)) });
         if let Some(old) = number.checked_sub(FULL_BLOCKS) {
@@ -124,36 +152,62 @@ impl L2Window {
     }
 }
 
-#[async_trait]
-impl BatchValidationProvider for L2Window {
-    type Error = DeriveError;
-
-    async fn l2_block_info_by_number(&mut self, number: u64) -> Result<L2BlockInfo, DeriveError> {
-        self.info(number)
+impl L2Source for L2Window {
+    fn info(&self, number: u64) -> Result<L2BlockInfo, DeriveError> {
+        Self::info(self, number)
     }
 
-    async fn block_by_number(&mut self, number: u64) -> Result<OpBlock, DeriveError> {
-        self.lock()
-            .entries
-            .get(&number)
-            .and_then(|e| e.block.as_deref().cloned())
-            .ok_or(DeriveError::L2Missing { chain: self.chain_id, number })
-    }
-}
-
-#[async_trait]
-impl L2ChainProvider for L2Window {
-    type Error = DeriveError;
-
-    async fn system_config_by_number(
-        &mut self,
-        number: u64,
-        _rollup_config: Arc<RollupConfig>,
-    ) -> Result<SystemConfig, DeriveError> {
+    fn system_config(&self, number: u64) -> Result<SystemConfig, DeriveError> {
         self.lock()
             .entries
             .get(&number)
             .map(|e| e.system_config)
             .ok_or(DeriveError::L2Missing { chain: self.chain_id, number })
+    }
+
+    fn transactions(&self, number: u64) -> Result<Vec<Bytes>, DeriveError> {
+        self.lock()
+            .entries
+            .get(&number)
+            .and_then(|e| e.block.as_deref().map(encoded))
+            .ok_or(DeriveError::L2Missing { chain: self.chain_id, number })
+    }
+}
+
+/// A chain's L2 window with the database behind it: what the window no longer holds (a span
+/// batch that overlaps far back, say) is read from `tx`.
+#[derive(Debug)]
+pub struct L2Chain<'a, T> {
+    window: &'a L2Window,
+    tx: &'a T,
+}
+
+impl<'a, T: TableRead> L2Chain<'a, T> {
+    /// The window over `tx`.
+    pub const fn new(window: &'a L2Window, tx: &'a T) -> Self {
+        Self { window, tx }
+    }
+}
+
+impl<T: TableRead> L2Source for L2Chain<'_, T> {
+    fn info(&self, number: u64) -> Result<L2BlockInfo, DeriveError> {
+        match self.window.info(number) {
+            Err(DeriveError::L2Missing { .. }) => Ok(self.window.read(self.tx, number)?.0),
+            other => other,
+        }
+    }
+
+    fn system_config(&self, number: u64) -> Result<SystemConfig, DeriveError> {
+        match L2Source::system_config(self.window, number) {
+            Err(DeriveError::L2Missing { .. }) => Ok(self.window.read(self.tx, number)?.1),
+            other => other,
+        }
+    }
+
+    fn transactions(&self, number: u64) -> Result<Vec<Bytes>, DeriveError> {
+        match L2Source::transactions(self.window, number) {
+            Err(DeriveError::L2Missing { .. }) => Ok(self.window.read(self.tx, number)?.2),
+            other => other,
+        }
     }
 }

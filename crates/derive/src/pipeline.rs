@@ -1,47 +1,68 @@
-//! One chain's kona-derive pipeline, and the loop that steps it.
+//! One chain's derivation pipeline, and the loop that steps it.
+//!
+//! The stages, each in its own file: L1 traversal (`traversal`), the batcher data of each L1
+//! block (`data_source`), frames, channels and the channel reader (`batch_source`), the batch
+//! queue before Holocene and the batch stage from it (`batch_queue`, `batch_stage`), and the
+//! payload attributes (`attributes`). Stepping pulls from the last stage; when every stage has
+//! used up the origin's data, the traversal moves to the next L1 block.
 
-use crate::{DeriveError, L1Window, L2Window};
-use futures_executor::block_on;
-use kona_derive::{
-    DerivationPipeline, EthereumDataSource, OriginProvider, Pipeline, PipelineBuilder,
-    PipelineErrorKind, PolledAttributesQueueStage, ResetSignal, Signal, SignalReceiver,
-    StatefulAttributesBuilder, StepResult,
+use crate::{
+    attributes::prepare_attributes,
+    batch::SingleBatch,
+    batch_queue::BatchQueue,
+    batch_source::{BatchSource, Pull},
+    batch_stage::BatchStage,
+    block_ref::{BlockInfo, L2BlockInfo, L2Source},
+    traversal::Advanced,
+    DeriveError, L1Window,
 };
 use kona_genesis::RollupConfig;
-use kona_protocol::{BlockInfo, L2BlockInfo, OpAttributesWithParent};
+use op_alloy_rpc_types_engine::OpPayloadAttributes;
 use std::sync::Arc;
 
-type DataSource = EthereumDataSource<L1Window, L1Window>;
-type Builder = StatefulAttributesBuilder<L1Window, L2Window>;
-type Stages = PolledAttributesQueueStage<DataSource, L1Window, L2Window, Builder>;
+/// Pulls in a row that yield nothing new (no attributes, no new origin) before the pipeline
+/// counts as stalled: a bound no honest input comes near, since every pull consumes data.
+pub const MAX_IDLE_STEPS: u64 = 1_000_000;
 
-/// Temporary failures in a row, without new attributes or a new origin, before the pipeline
-/// counts as stalled.
-pub const MAX_IDLE_STEPS: u64 = 10_000;
-
-/// Failed origin advances in a row, at the L1 window's limit, before the pipeline counts as
-/// having derived everything the limit makes safe.
-pub(crate) const EXHAUSTED_AFTER: u32 = 3;
+/// The attributes of the next block, with what they build on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedAttributes {
+    /// What the engine builds.
+    pub inner: OpPayloadAttributes,
+    /// The block they build on.
+    pub parent: L2BlockInfo,
+    /// Whether the block ends its span batch (always from Holocene).
+    pub is_last_in_span: bool,
+    /// The L1 block the batch was read from.
+    pub derived_from: BlockInfo,
+}
 
 /// What [`ChainDeriver::next`] found.
 #[derive(Debug)]
 pub enum Derived {
     /// The next block's attributes, building on the cursor.
-    Attributes(Box<OpAttributesWithParent>),
+    Attributes(Box<DerivedAttributes>),
     /// Everything the L1 window's limit makes safe has been derived.
     Exhausted,
 }
 
-/// One chain's derivation: a kona-derive pipeline (L1 traversal, calldata and blob retrieval,
-/// frames, channels, batches, attributes) over the shared [`L1Window`] and the chain's
-/// [`L2Window`].
+/// The batch stage of the fork at the origin.
+#[derive(Debug, Clone)]
+enum Batches {
+    Queue(BatchQueue),
+    Stage(BatchStage),
+}
+
+/// One chain's derivation over the shared [`L1Window`].
 #[derive(Debug)]
 pub struct ChainDeriver {
     chain_id: u64,
     rollup: Arc<RollupConfig>,
     l1: L1Window,
-    l2: L2Window,
-    pipeline: DerivationPipeline<Stages, L2Window>,
+    source: BatchSource,
+    batches: Batches,
+    /// The batch whose attributes are being prepared.
+    pending: Option<(SingleBatch, bool)>,
 }
 
 impl ChainDeriver {
@@ -50,32 +71,22 @@ impl ChainDeriver {
         chain_id: u64,
         rollup: Arc<RollupConfig>,
         l1: L1Window,
-        l2: L2Window,
+        l2: &dyn L2Source,
         safe_head: L2BlockInfo,
         origin: BlockInfo,
     ) -> Result<Self, DeriveError> {
-        let pipeline = Self::build(&rollup, &l1, &l2, origin);
-        let mut deriver = Self { chain_id, rollup, l1, l2, pipeline };
-        deriver.reset(safe_head, origin)?;
-        Ok(deriver)
+        let system_config = l2.system_config(safe_head.block_info.number)?;
+        let source = BatchSource::new(rollup.clone(), origin, system_config);
+        let batches = Self::batches_at(&rollup, origin);
+        Ok(Self { chain_id, rollup, l1, source, batches, pending: None })
     }
 
-    fn build(
-        rollup: &Arc<RollupConfig>,
-        l1: &L1Window,
-        l2: &L2Window,
-        origin: BlockInfo,
-    ) -> DerivationPipeline<Stages, L2Window> {
-        let source = EthereumDataSource::new_from_parts(l1.clone(), l1.clone(), rollup);
-        let builder = StatefulAttributesBuilder::new(rollup.clone(), l2.clone(), l1.clone());
-        PipelineBuilder::new()
-            .rollup_config(rollup.clone())
-            .dap_source(source)
-            .l2_chain_provider(l2.clone())
-            .chain_provider(l1.clone())
-            .builder(builder)
-            .origin(origin)
-            .build_polled()
+    fn batches_at(rollup: &RollupConfig, origin: BlockInfo) -> Batches {
+        if rollup.is_holocene_active(origin.timestamp) {
+            Batches::Stage(BatchStage::from_origins(crate::batch_queue::Origins::new(origin)))
+        } else {
+            Batches::Queue(BatchQueue::new(origin))
+        }
     }
 
     /// The L1 block to start reading from so that `safe_head`'s successors derive exactly as
@@ -87,14 +98,15 @@ impl ChainDeriver {
     }
 
     /// Rebuilds the pipeline to resume after `safe_head`, reading L1 from `origin`.
-    pub fn reset(&mut self, safe_head: L2BlockInfo, origin: BlockInfo) -> Result<(), DeriveError> {
-        self.pipeline = Self::build(&self.rollup, &self.l1, &self.l2, origin);
-        let signal = Signal::Reset(ResetSignal {
-            l2_safe_head: safe_head,
-            l1_origin: origin,
-            system_config: None,
-        });
-        block_on(self.pipeline.signal(signal)).map_err(|e| self.classify(e))
+    pub fn reset(
+        &mut self,
+        l2: &dyn L2Source,
+        safe_head: L2BlockInfo,
+        origin: BlockInfo,
+    ) -> Result<(), DeriveError> {
+        *self =
+            Self::new(self.chain_id, self.rollup.clone(), self.l1.clone(), l2, safe_head, origin)?;
+        Ok(())
     }
 
     /// The chain.
@@ -103,83 +115,107 @@ impl ChainDeriver {
     }
 
     /// The L1 block the pipeline is reading.
-    pub fn origin(&self) -> Option<BlockInfo> {
-        self.pipeline.origin()
+    pub const fn origin(&self) -> BlockInfo {
+        self.source.origin()
     }
 
-    /// The chain's L2 window.
-    pub const fn l2(&self) -> &L2Window {
-        &self.l2
-    }
-
-    fn classify(&self, err: PipelineErrorKind) -> DeriveError {
-        match err {
-            PipelineErrorKind::Reset(e) => {
-                DeriveError::Reset { chain: self.chain_id, reason: e.to_string() }
+    fn next_batch(
+        &mut self,
+        l2: &dyn L2Source,
+        parent: &L2BlockInfo,
+    ) -> Result<Pull<(SingleBatch, bool)>, DeriveError> {
+        match &mut self.batches {
+            Batches::Queue(queue) => {
+                queue.next_batch(&mut self.source, &self.l1, l2, &self.rollup, parent)
             }
-            other => DeriveError::Critical { chain: self.chain_id, reason: other.to_string() },
+            Batches::Stage(stage) => {
+                stage.next_batch(&mut self.source, &self.l1, l2, &self.rollup, parent)
+            }
         }
+    }
+
+    /// One pull of the attributes stage (op-node's `AttributesQueue`).
+    fn next_attributes(
+        &mut self,
+        l2: &dyn L2Source,
+        parent: &L2BlockInfo,
+    ) -> Result<Pull<DerivedAttributes>, DeriveError> {
+        if self.pending.is_none() {
+            match self.next_batch(l2, parent)? {
+                Pull::Ready(batch) => self.pending = Some(batch),
+                Pull::NotEnoughData => return Ok(Pull::NotEnoughData),
+                Pull::Eof => return Ok(Pull::Eof),
+            }
+        }
+        let Some((batch, is_last_in_span)) = self.pending.as_ref() else {
+            return Ok(Pull::NotEnoughData);
+        };
+        let reset = |reason: String| DeriveError::Reset { chain: self.chain_id, reason };
+        if batch.parent_hash != parent.block_info.hash {
+            return Err(reset(format!(
+                "a valid batch builds on {}, not on the safe head {}",
+                batch.parent_hash, parent.block_info.hash
+            )));
+        }
+        let expected = parent.block_info.timestamp + self.rollup.block_time;
+        if batch.timestamp != expected {
+            return Err(reset(format!(
+                "a valid batch has timestamp {}, not {expected}",
+                batch.timestamp
+            )));
+        }
+        let epoch = alloy_eips::BlockNumHash { number: batch.epoch_num, hash: batch.epoch_hash };
+        let mut inner = prepare_attributes(&self.rollup, &self.l1, l2, parent, epoch)?;
+        if let Some(txs) = inner.transactions.as_mut() {
+            txs.extend(batch.transactions.iter().cloned());
+        }
+        let attributes = DerivedAttributes {
+            inner,
+            parent: *parent,
+            is_last_in_span: *is_last_in_span,
+            derived_from: self.source.origin(),
+        };
+        self.pending = None;
+        Ok(Pull::Ready(attributes))
+    }
+
+    /// Moves the traversal on; crossing Holocene's activation hands the batch queue's L1
+    /// blocks to the batch stage.
+    fn advance(&mut self) -> Result<Advanced, DeriveError> {
+        let advanced = self.source.advance(&self.l1)?;
+        if let Batches::Queue(queue) = &self.batches {
+            if self.rollup.is_holocene_active(self.source.origin().timestamp) {
+                self.batches = Batches::Stage(BatchStage::from_origins(queue.origins.clone()));
+            }
+        }
+        Ok(advanced)
     }
 
     /// Steps the pipeline until it yields the attributes of the block after `cursor`, or has
     /// derived everything up to the L1 window's limit.
     ///
-    /// Errors are handled by kind, as kona's driver does: temporary ones step again (the
-    /// pipeline drops malformed batcher data by itself and moves on), a reset is returned for
-    /// the driver to reset from its safe head, and a critical error stops the chain.
-    pub fn next(&mut self, cursor: L2BlockInfo) -> Result<Derived, DeriveError> {
+    /// Malformed or invalid batcher data is dropped by the stages, which move on; an error is
+    /// a reset (an L1 reorg, or the pipeline's view and the chain's head disagree) for the
+    /// driver to reset from its safe head, or a stop.
+    pub fn next(&mut self, l2: &dyn L2Source, cursor: L2BlockInfo) -> Result<Derived, DeriveError> {
         let mut idle = 0u64;
-        // a stage may report the end of its data before the L1 block's data is used up (after a
-        // dropped batch flushes its channel, say), so the pipeline counts as exhausted only
-        // once stepping again finds nothing more, several times in a row
-        let mut at_limit_in_a_row = 0u32;
         loop {
-            if let Some(attributes) = self.pipeline.next() {
-                if attributes.parent.block_info.hash != cursor.block_info.hash {
-                    return Err(DeriveError::ParentMismatch {
-                        chain: self.chain_id,
-                        parent: attributes.parent.block_info.hash,
-                        head: cursor.block_info.hash,
-                    });
-                }
-                return Ok(Derived::Attributes(Box::new(attributes)));
-            }
-            let (err, advancing) = match block_on(self.pipeline.step(cursor)) {
-                StepResult::PreparedAttributes => {
-                    at_limit_in_a_row = 0;
-                    continue;
-                }
-                StepResult::AdvancedOrigin => {
-                    idle = 0;
-                    at_limit_in_a_row = 0;
-                    continue;
-                }
-                StepResult::OriginAdvanceErr(err) => (err, true),
-                StepResult::StepFailed(err) => (err, false),
-            };
-            match err {
-                PipelineErrorKind::Temporary(err) => {
-                    let at_limit =
-                        self.pipeline.origin().is_some_and(|o| o.number >= self.l1.limit());
-                    if advancing && at_limit {
-                        at_limit_in_a_row += 1;
-                        if at_limit_in_a_row >= EXHAUSTED_AFTER {
-                            return Ok(Derived::Exhausted);
-                        }
-                        continue;
-                    }
-                    at_limit_in_a_row = 0;
+            match self.next_attributes(l2, &cursor)? {
+                Pull::Ready(attributes) => return Ok(Derived::Attributes(Box::new(attributes))),
+                Pull::NotEnoughData => {
                     idle += 1;
                     if idle >= MAX_IDLE_STEPS {
                         return Err(DeriveError::Stalled {
                             chain: self.chain_id,
                             steps: idle,
-                            last: err.to_string(),
+                            last: "no progress".into(),
                         });
                     }
-                    tracing::trace!(target: "lockstep::derive", chain = self.chain_id, %err, "temporary");
                 }
-                other => return Err(self.classify(other)),
+                Pull::Eof => match self.advance()? {
+                    Advanced::Yes => idle = 0,
+                    Advanced::NotYet => return Ok(Derived::Exhausted),
+                },
             }
         }
     }

@@ -402,6 +402,64 @@ pub fn parent_check_of(hash: &B256) -> [u8; 20] {
     out
 }
 
+/// A span batch with its blocks made absolute, as the batch stages check it: op-node's
+/// `DeriveSpanBatch`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DerivedSpan {
+    /// The first 20 bytes of the parent's hash.
+    pub parent_check: [u8; 20],
+    /// The first 20 bytes of the last block's L1 origin hash.
+    pub l1_origin_check: [u8; 20],
+    /// The blocks, each with at least its timestamp and epoch.
+    pub blocks: Vec<SpanBlock>,
+}
+
+impl DerivedSpan {
+    /// Derives the blocks of `batch` for a chain with `genesis_time`, `block_time` and
+    /// `chain_id`. A span batch has at least one block.
+    pub fn new(
+        batch: &SpanBatch,
+        genesis_time: u64,
+        block_time: u64,
+        chain_id: u64,
+    ) -> Result<Self, DeriveError> {
+        let blocks = batch.blocks(genesis_time, block_time, chain_id)?;
+        if blocks.is_empty() {
+            return Err(bad("no blocks"));
+        }
+        Ok(Self {
+            parent_check: batch.parent_check,
+            l1_origin_check: batch.l1_origin_check,
+            blocks,
+        })
+    }
+
+    /// The first block's timestamp.
+    pub fn timestamp(&self) -> u64 {
+        self.blocks[0].timestamp
+    }
+
+    /// The first block's epoch.
+    pub fn start_epoch(&self) -> u64 {
+        self.blocks[0].epoch_num
+    }
+
+    /// The last block.
+    pub fn last(&self) -> &SpanBlock {
+        &self.blocks[self.blocks.len() - 1]
+    }
+
+    /// Whether `hash` is the parent the batch names.
+    pub fn check_parent(&self, hash: &B256) -> bool {
+        hash[..20] == self.parent_check
+    }
+
+    /// Whether `hash` is the last block's L1 origin the batch names.
+    pub fn check_origin(&self, hash: &B256) -> bool {
+        hash[..20] == self.l1_origin_check
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

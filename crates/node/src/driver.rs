@@ -6,7 +6,8 @@ use kona_genesis::RollupConfig;
 use lockstep_chainspec::ChainSpec;
 use lockstep_crosschain::{BatchVerdict, ChainOutput, CrossChainCheck};
 use lockstep_derive::{
-    block_info, op_block, ChainDeriver, DeriveError, Derived, L1Window, L2BlockInfo, L2Window,
+    block_info, op_block, ChainDeriver, DeriveError, Derived, L1Window, L2BlockInfo, L2Chain,
+    L2Window,
 };
 use lockstep_execution::ChainExecutor;
 use lockstep_l1::{L1Block, L1Source};
@@ -324,7 +325,6 @@ impl Node {
                 }
             }
         }
-        drop(tx);
         for chain in &self.chains {
             let genesis = chain.rollup.genesis.l1;
             if let Some(block) = self.l1.get(genesis.number) {
@@ -348,11 +348,12 @@ impl Node {
                 chain.chain_id(),
                 chain.rollup.clone(),
                 self.l1.clone(),
-                chain.l2.clone(),
+                &L2Chain::new(&chain.l2, &tx),
                 chain.head,
                 origin,
             )?);
         }
+        drop(tx);
         self.prepared = true;
         Ok(true)
     }
@@ -631,7 +632,7 @@ impl Node {
             let deriver = chain.deriver.as_mut().ok_or_else(|| {
                 NodeError::Inconsistent(format!("chain {}: no pipeline", chain.spec.chain_id()))
             })?;
-            match deriver.next(chain.head) {
+            match deriver.next(&L2Chain::new(&chain.l2, tx), chain.head) {
                 Ok(Derived::Attributes(attributes)) => {
                     let executed = chain.executor.execute(tx, &attributes.inner)?;
                     let block = executed.block;
@@ -678,7 +679,7 @@ impl Node {
                         l1.get(origin_number).map(|b| block_info(&b)).ok_or_else(|| {
                             NodeError::Inconsistent(format!("L1 block {origin_number} not held"))
                         })?;
-                    deriver.reset(chain.head, origin)?;
+                    deriver.reset(&L2Chain::new(&chain.l2, tx), chain.head, origin)?;
                 }
                 Err(err) => return Err(err.into()),
             }
