@@ -107,6 +107,7 @@ impl Origins {
         let next_timestamp = parent.block_info.timestamp + rollup.block_time;
         let first_of_epoch = epoch.number == parent.l1_origin.number + 1;
         if next_timestamp < next_epoch.timestamp || first_of_epoch {
+            tracing::debug!(target: "lockstep::derive", epoch = epoch.number, timestamp = next_timestamp, "empty batch");
             return Some(SingleBatch {
                 parent_hash: parent.block_info.hash,
                 epoch_num: epoch.number,
@@ -256,6 +257,7 @@ impl BatchQueue {
                     tracing::warn!(target: "lockstep::derive", chain, "past batch dropped");
                 }
                 Validity::Accept => {
+                    tracing::debug!(target: "lockstep::derive", chain, inclusion = inclusion.number, "batch accepted");
                     found = Some(batch);
                     break;
                 }
