@@ -38,6 +38,7 @@ pub mod l1_block_info;
 mod l2;
 mod pipeline;
 pub mod span_batch;
+pub mod span_builder;
 pub mod system_config;
 pub mod traversal;
 pub mod upgrades;

@@ -28,7 +28,7 @@ fn bad(what: impl Into<String>) -> DeriveError {
 /// A transaction of a span batch, without what the span holds apart (signature, nonce, gas,
 /// recipient).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum TxData {
+pub(crate) enum TxData {
     Legacy {
         value: U256,
         gas_price: u128,
@@ -60,14 +60,14 @@ enum TxData {
 /// One transaction as the span batch stores it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SpanTransaction {
-    data: TxData,
-    r: U256,
-    s: U256,
-    y_parity: bool,
-    to: Option<Address>,
-    nonce: u64,
-    gas: u64,
-    protected: bool,
+    pub(crate) data: TxData,
+    pub(crate) r: U256,
+    pub(crate) s: U256,
+    pub(crate) y_parity: bool,
+    pub(crate) to: Option<Address>,
+    pub(crate) nonce: u64,
+    pub(crate) gas: u64,
+    pub(crate) protected: bool,
 }
 
 /// A decoded span batch.

@@ -167,3 +167,40 @@ fn mutated_span_batches_never_panic_and_agree_with_kona_where_it_decodes() {
     assert!(both > 0 && neither > 150, "{both} {ours_only} {kona_only} {neither}");
     assert!(SpanBatch::decode(&original[1..]).is_ok());
 }
+
+#[test]
+fn our_span_batch_encoder_writes_the_real_batch_back_byte_for_byte() {
+    let channel = span_channel();
+    let data = decompress(&channel, false, MAX_RLP_BYTES_PER_CHANNEL).unwrap();
+    let (items, _) = batch_items(&data.bytes);
+    for item in items {
+        let Batch::Span(span) = Batch::decode(item).unwrap() else { panic!("span batches only") };
+        assert_eq!(span.encode(), item[1..].to_vec());
+        // and built again from its blocks, as the batcher builds it
+        let blocks = span.blocks(GENESIS_TIME, 2, CHAIN_ID).unwrap();
+        let singles: Vec<lockstep_derive::batch::SingleBatch> = blocks
+            .iter()
+            .enumerate()
+            .map(|(i, b)| lockstep_derive::batch::SingleBatch {
+                parent_hash: if i == 0 {
+                    let mut h = alloy_primitives::B256::ZERO;
+                    h[..20].copy_from_slice(&span.parent_check);
+                    h
+                } else {
+                    alloy_primitives::B256::ZERO
+                },
+                epoch_num: b.epoch_num,
+                epoch_hash: {
+                    let mut h = alloy_primitives::B256::ZERO;
+                    h[..20].copy_from_slice(&span.l1_origin_check);
+                    h
+                },
+                timestamp: b.timestamp,
+                transactions: b.transactions.clone(),
+            })
+            .collect();
+        let first_seq = if span.origin_changes[0] { 0 } else { 1 };
+        let rebuilt = SpanBatch::from_batches(&singles, first_seq, GENESIS_TIME).unwrap();
+        assert_eq!(rebuilt.encode(), item[1..].to_vec());
+    }
+}
