@@ -37,6 +37,23 @@ pub enum Batch {
 }
 
 impl Batch {
+    /// The batch item's bytes: the type byte, then the singular batch's RLP or the span
+    /// batch's encoding.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Self::Single(batch) => {
+                let mut out = vec![SINGLE_BATCH_TYPE];
+                alloy_rlp::Encodable::encode(batch, &mut out);
+                out
+            }
+            Self::Span(span) => {
+                let mut out = vec![SPAN_BATCH_TYPE];
+                out.extend(span.encode());
+                out
+            }
+        }
+    }
+
     /// Decodes one batch item (the bytes inside its RLP string). Span batches need Delta,
     /// which the caller checks by the L1 origin's time.
     pub fn decode(item: &[u8]) -> Result<Self, DeriveError> {

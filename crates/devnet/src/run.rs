@@ -13,8 +13,8 @@ use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::{SolCall, SolValue};
-use kona_protocol::Batch;
 use lockstep_crosschain::bridge::ISuperchainBridge;
+use lockstep_derive::batch::Batch;
 use lockstep_l1::{L1Block, L1Node};
 use lockstep_primitives::{merkle_root, Transfer};
 use lockstep_sequencer::{
@@ -275,7 +275,7 @@ impl<L: L1Node> Devnet<L> {
     fn post_blobs(
         &mut self,
         chain: u64,
-        id: kona_protocol::ChannelId,
+        id: lockstep_derive::frame::ChannelId,
         channel: &[u8],
     ) -> Result<(), DevnetRunError> {
         use alloy_consensus::{
@@ -344,11 +344,12 @@ impl<L: L1Node> Devnet<L> {
         let junk = self.junk.clone();
         for (n, kind) in junk.into_iter().enumerate() {
             let id = batcher::channel_id(chain, u64::MAX - index * 16 - n as u64);
-            let channel = |span: kona_protocol::SpanBatch| -> Result<Vec<u8>, DevnetRunError> {
-                let rlp = batcher::channel_rlp(&[Batch::Span(span)])?;
-                let data = batcher::compress(&rlp, self.options.compression)?;
-                Ok(batcher::calldata(&batcher::frames(id, &data, 120_000)?).to_vec())
-            };
+            let channel =
+                |span: lockstep_derive::span_batch::SpanBatch| -> Result<Vec<u8>, DevnetRunError> {
+                    let rlp = batcher::channel_rlp(&[Batch::Span(span)])?;
+                    let data = batcher::compress(&rlp, self.options.compression)?;
+                    Ok(batcher::calldata(&batcher::frames(id, &data, 120_000)?).to_vec())
+                };
             let (key, data) = match kind {
                 Junk::Garbage => {
                     let mut data = vec![0u8; 300];
@@ -382,7 +383,7 @@ impl<L: L1Node> Devnet<L> {
                 }
                 Junk::BadParentCheck => {
                     let mut span = batcher::span_batch(rollup, batched)?;
-                    span.parent_check.0[0] ^= 0xff;
+                    span.parent_check[0] ^= 0xff;
                     (self.config.batcher_key(chain), channel(span)?)
                 }
             };
@@ -687,7 +688,7 @@ impl<L: L1Node> Devnet<L> {
 /// The deposit transactions that `portal`'s `TransactionDeposited` logs in `block` make, as OP
 /// derivation makes them (the log index counts every log of the block).
 pub fn deposits_in(block: &L1Block, portal: Address) -> Vec<OpTxEnvelope> {
-    // lockstep's own reader: the verifier's kona pipeline must derive the very same deposits
+    // lockstep's own reader: the verifier's pipeline derives the very same deposits
     lockstep_derive::deposits::user_deposits(block.hash, &block.receipts, portal)
         .unwrap_or_default()
         .into_iter()

@@ -68,7 +68,7 @@ fn rederive<L: L1Node>(devnet: &Devnet<L>) {
     let sequencer_db = sequencer.database().tx().unwrap();
     for chain in &config.chains {
         let spec = std::sync::Arc::new(config.chain_spec(chain.chain_id));
-        let system = spec.rollup.genesis.system_config.unwrap();
+        let system = lockstep_derive::block_ref::genesis_system_config(&spec.rollup);
         let executor = lockstep_execution::ChainExecutor::new(spec.clone());
         let verifier = lockstep_storage::test_utils::temp_database();
         let tx = verifier.env.tx_mut().unwrap();
@@ -109,7 +109,8 @@ fn rederive<L: L1Node>(devnet: &Devnet<L>) {
                 let sequence_number = if epoch.0 == single.epoch_num { epoch.1 + 1 } else { 0 };
                 epoch = (single.epoch_num, sequence_number);
                 let origin = L1Origin { header: origin_block.header.clone(), sequence_number };
-                let mut txs = vec![l1_info_deposit(&spec, &origin, single.timestamp).unwrap()];
+                let mut txs =
+                    vec![l1_info_deposit(&spec, &system, &origin, single.timestamp).unwrap()];
                 if sequence_number == 0 {
                     txs.extend(deposits_in(origin_block, config.deposit_portal(chain.chain_id)));
                 }
@@ -119,12 +120,7 @@ fn rederive<L: L1Node>(devnet: &Devnet<L>) {
                     );
                 }
                 let tx = verifier.env.tx_mut().unwrap();
-                let parent_number =
-                    ChainProvider::new(&tx, chain.chain_id).head().unwrap().unwrap().number;
-                let parent =
-                    ChainProvider::new(&tx, chain.chain_id).header(parent_number).unwrap().unwrap();
-                let attrs =
-                    payload_attributes(&spec, &system, &parent, &origin, single.timestamp, &txs);
+                let attrs = payload_attributes(&spec, &system, &origin, single.timestamp, &txs);
                 let executed = executor.execute(&tx, &attrs).unwrap();
                 tx.commit().unwrap();
                 let number = executed.block.header.number;

@@ -462,10 +462,9 @@ fn l1_origin(provider: &Provider<'_>, number: u64) -> Result<(Value, u64), Error
     let Some(OpTxEnvelope::Deposit(deposit)) = txs.first() else {
         return Ok((Value::Null, 0));
     };
-    match kona_protocol::L1BlockInfoTx::decode_calldata(deposit.input.as_ref()) {
-        Ok(info) => {
-            let id = info.id();
-            Ok((json!({"hash": id.hash, "number": id.number}), info.sequence_number()))
+    match lockstep_derive::l1_block_info::L1BlockInfo::decode(deposit.input.as_ref()) {
+        Ok((_, info)) => {
+            Ok((json!({"hash": info.block_hash, "number": info.number}), info.sequence_number))
         }
         Err(_) => Ok((Value::Null, 0)),
     }

@@ -10,8 +10,8 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{keccak256, Address, TxKind, B256, U256};
 use alloy_signer::SignerSync;
 use alloy_sol_types::SolCall;
-use kona_protocol::Batch;
 use lockstep_crosschain::bridge::ISuperchainBridge;
+use lockstep_derive::batch::Batch;
 use lockstep_devnet::{dev_key, DevnetConfig, BRIDGE};
 use lockstep_sequencer::{
     batcher::{self, BatchedBlock, Compression},

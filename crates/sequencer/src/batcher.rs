@@ -2,9 +2,13 @@
 //! frames, and the frames batcher-transaction calldata, as op-batcher does.
 
 use alloy_primitives::{Bytes, B256};
-use kona_comp::{compress_brotli, BrotliLevel};
 use kona_genesis::RollupConfig;
-use kona_protocol::{Batch, ChannelId, Frame, SingleBatch, SpanBatch, DERIVATION_VERSION_0};
+use lockstep_derive::{
+    batch::{Batch, SingleBatch},
+    frame::{ChannelId, Frame, DERIVATION_VERSION_0},
+    l1_block_info::L1BlockInfo,
+    span_batch::SpanBatch,
+};
 use lockstep_storage::StoredBlock;
 
 /// How a channel is compressed.
@@ -53,52 +57,39 @@ pub fn span_batch(
     blocks: &[BatchedBlock<'_>],
 ) -> Result<SpanBatch, BatcherError> {
     let first = blocks.first().ok_or(BatcherError::Empty)?;
-    let mut span = SpanBatch {
-        genesis_timestamp: rollup.genesis.l2_time,
-        chain_id: rollup.l2_chain_id.id(),
-        ..Default::default()
-    };
     // the first block's place in its epoch comes from its L1 info deposit
-    let mut seq_num = first
+    let seq_num = first
         .block
         .transactions
         .first()
         .and_then(|tx| tx.as_deposit())
-        .and_then(|tx| kona_protocol::L1BlockInfoTx::decode_calldata(&tx.input).ok())
-        .map_or(0, |info| info.sequence_number());
-    let mut last_epoch = first.epoch_num;
-    for (position, b) in blocks.iter().enumerate() {
-        if position > 0 {
-            seq_num = if b.epoch_num == last_epoch { seq_num + 1 } else { 0 };
-        }
-        last_epoch = b.epoch_num;
-        let transactions = b
-            .block
-            .transactions
-            .iter()
-            .filter(|tx| !tx.is_deposit())
-            .map(|tx| Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(tx)))
-            .collect();
-        let single = SingleBatch {
+        .and_then(|tx| L1BlockInfo::decode(&tx.input).ok())
+        .map_or(0, |(_, info)| info.sequence_number);
+    let batches: Vec<SingleBatch> = blocks
+        .iter()
+        .map(|b| SingleBatch {
             parent_hash: b.block.header.parent_hash,
             epoch_num: b.epoch_num,
             epoch_hash: b.epoch_hash,
             timestamp: b.block.header.timestamp,
-            transactions,
-        };
-        span.append_singular_batch(single, seq_num)
-            .map_err(|e| BatcherError::SpanBatch(e.to_string()))?;
-    }
-    Ok(span)
+            transactions: b
+                .block
+                .transactions
+                .iter()
+                .filter(|tx| !tx.is_deposit())
+                .map(|tx| Bytes::from(alloy_eips::eip2718::Encodable2718::encoded_2718(tx)))
+                .collect(),
+        })
+        .collect();
+    SpanBatch::from_batches(&batches, seq_num, rollup.genesis.l2_time)
+        .map_err(|e| BatcherError::SpanBatch(e.to_string()))
 }
 
 /// The channel's uncompressed content: the RLP string of each batch, concatenated.
 pub fn channel_rlp(batches: &[Batch]) -> Result<Vec<u8>, BatcherError> {
     let mut out = Vec::new();
     for batch in batches {
-        let mut encoded = Vec::new();
-        batch.encode(&mut encoded).map_err(|e| BatcherError::SpanBatch(e.to_string()))?;
-        alloy_rlp::Encodable::encode(&Bytes::from(encoded), &mut out);
+        alloy_rlp::Encodable::encode(&Bytes::from(batch.encode()), &mut out);
     }
     Ok(out)
 }
@@ -108,19 +99,20 @@ pub fn compress(data: &[u8], compression: Compression) -> Result<Vec<u8>, Batche
     match compression {
         Compression::Zlib => {
             use std::io::Write;
-            // kona-comp's `compress_zlib` writes raw deflate without the zlib header, which
-            // derivation rejects; op-batcher writes a zlib stream
+            // op-batcher writes a zlib stream (with its header)
             let mut encoder =
                 flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
             encoder.write_all(data).map_err(|e| BatcherError::Compression(e.to_string()))?;
             encoder.finish().map_err(|e| BatcherError::Compression(e.to_string()))
         }
         Compression::Brotli => {
+            use std::io::Write;
+            // op-batcher's brotli-10: quality 10, a 2^22-byte window
             let mut out = vec![CHANNEL_VERSION_BROTLI];
-            out.extend(
-                compress_brotli(data, BrotliLevel::Brotli10)
-                    .map_err(|e| BatcherError::Compression(e.to_string()))?,
-            );
+            let mut writer = brotli::CompressorWriter::new(&mut out, 4096, 10, 22);
+            writer.write_all(data).map_err(|e| BatcherError::Compression(e.to_string()))?;
+            writer.flush().map_err(|e| BatcherError::Compression(e.to_string()))?;
+            drop(writer);
             Ok(out)
         }
     }
@@ -142,7 +134,12 @@ pub fn frames(
     Ok(chunks
         .into_iter()
         .enumerate()
-        .map(|(i, chunk)| Frame::new(id, i as u16, chunk.to_vec(), i == last))
+        .map(|(i, chunk)| Frame {
+            channel_id: id,
+            number: i as u16,
+            data: chunk.to_vec(),
+            is_last: i == last,
+        })
         .collect())
 }
 

@@ -23,5 +23,6 @@ mod sequencer;
 pub use error::{IntakeError, SequencerError};
 pub use fault::{Fault, FaultKind};
 pub use sequencer::{
-    l1_info_deposit, payload_attributes, BuiltBlock, L1Origin, SequencedChain, SharedSequencer,
+    l1_info_deposit, parent_system_config, payload_attributes, upgrade_deposits, BuiltBlock,
+    L1Origin, SequencedChain, SharedSequencer,
 };

@@ -4,16 +4,21 @@ use alloy_consensus::{
     Header, SignableTransaction, Transaction, TxEip1559,
 };
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
-use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
+use alloy_primitives::{Address, Bytes, Sealed, TxKind, B256, B64, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
 use alloy_sol_types::SolCall;
-use kona_protocol::{L1BlockInfoTx, Predeploys};
 use lockstep_chainspec::ChainSpec;
 use lockstep_crosschain::{bridge::ISuperchainBridge, bridge_events, EventKind};
+use lockstep_derive::{
+    attributes::SEQUENCER_FEE_VAULT, block_ref::l2_block_info, l1_block_info::L1BlockInfo,
+    op_block, system_config::SystemConfig, upgrades::upgrades_at,
+};
 use lockstep_execution::{next_base_fee, ChainExecutor, OpPayloadAttributes};
 use lockstep_primitives::Transfer;
-use lockstep_storage::{ChainProvider, DatabaseEnv, DatabaseMode, StoredBlock};
+use lockstep_storage::{
+    tables::Transactions, ChainProvider, DatabaseEnv, DatabaseMode, StoredBlock, TableRead,
+};
 use op_alloy_consensus::OpTxEnvelope;
 use std::{collections::BTreeMap, path::Path, sync::Arc};
 
@@ -245,12 +250,14 @@ impl SharedSequencer {
                     }
                     Some(_) => {}
                 }
-                let system = spec.rollup.genesis.system_config.unwrap_or_default();
-                let mut txs: Vec<OpTxEnvelope> = vec![l1_info_deposit(spec, origin, timestamp)?];
+                let system = parent_system_config(spec, &db, &parent, head.hash)?;
+                let mut txs: Vec<OpTxEnvelope> =
+                    vec![l1_info_deposit(spec, &system, origin, timestamp)?];
                 txs.extend(deposits.get(&spec.chain_id()).into_iter().flatten().cloned());
+                txs.extend(upgrade_deposits(spec, timestamp));
                 let users = chain.pool.take(system.gas_limit.saturating_sub(RESERVED_GAS));
                 txs.extend(users.into_iter().map(Recovered::into_inner));
-                let attrs = payload_attributes(spec, &system, &parent, origin, timestamp, &txs);
+                let attrs = payload_attributes(spec, &system, origin, timestamp, &txs);
                 let header = chain.executor.next_header(&parent, head.hash, &attrs)?;
                 let outcome =
                     chain.executor.execute_transactions(header, &attrs, provider.state())?;
@@ -287,7 +294,7 @@ impl SharedSequencer {
             for (nonce, relay) in (first_nonce..).zip(ours) {
                 txs.push(self.sign_relay(chain_id, nonce, base_fee, &relay.transfer)?);
             }
-            let attrs = payload_attributes(spec, &system, &parent, origin, timestamp, &txs);
+            let attrs = payload_attributes(spec, &system, origin, timestamp, &txs);
             let executed = chain.executor.execute(&tx, &attrs)?;
             let hashes: Vec<B256> =
                 executed.block.transactions.iter().map(|t| t.tx_hash()).collect();
@@ -415,30 +422,58 @@ impl SharedSequencer {
     }
 }
 
-/// The L1 info deposit that opens an L2 block at `timestamp` on `origin`, built by kona.
+/// The system config `parent` was built with, read back from the block as derivation reads it
+/// (its L1 info deposit, gas limit and Holocene extra data), so that the sequencer's next block
+/// follows the same config a verifier derives.
+pub fn parent_system_config<T: TableRead>(
+    spec: &ChainSpec,
+    db: &T,
+    parent: &Header,
+    parent_hash: B256,
+) -> Result<SystemConfig, SequencerError> {
+    let first = db.get::<Transactions>(&(spec.chain_id(), parent.number, 0))?;
+    let block = op_block(parent.clone(), first.into_iter().collect());
+    let (_, config) =
+        l2_block_info(&block, parent_hash, &spec.rollup).map_err(SequencerError::L1Info)?;
+    Ok(config)
+}
+
+/// The L1 info deposit that opens an L2 block at `timestamp` on `origin`, in the format of the
+/// fork at `timestamp`, as derivation builds it.
 pub fn l1_info_deposit(
     spec: &ChainSpec,
+    system: &SystemConfig,
     origin: &L1Origin,
     timestamp: u64,
 ) -> Result<OpTxEnvelope, SequencerError> {
-    let system = spec.rollup.genesis.system_config.unwrap_or_default();
-    let (_, info) = L1BlockInfoTx::try_new_with_deposit_tx(
-        &spec.rollup,
-        &system,
+    let rollup = &spec.rollup;
+    let hash = origin.header.hash_slow();
+    let (format, info) = L1BlockInfo::for_block(
+        rollup,
+        system,
         origin.sequence_number,
         &origin.header,
+        hash,
         timestamp,
-    )
-    .map_err(|e| SequencerError::L1Info(e.to_string()))?;
-    Ok(OpTxEnvelope::Deposit(info))
+    );
+    let deposit = info.deposit(format, rollup.is_regolith_active(timestamp));
+    Ok(OpTxEnvelope::Deposit(Sealed::new(deposit)))
+}
+
+/// The network upgrade deposits of the block at `timestamp`: those of every fork it activates.
+pub fn upgrade_deposits(spec: &ChainSpec, timestamp: u64) -> Vec<OpTxEnvelope> {
+    upgrades_at(&spec.rollup, timestamp)
+        .iter()
+        .map(|u| OpTxEnvelope::Deposit(Sealed::new(u.deposit())))
+        .collect()
 }
 
 /// The payload attributes of a block, as op-node's attributes builder makes them: `txs` are
-/// the L1 info deposit, the epoch's user deposits, then the sequenced transactions.
+/// the L1 info deposit, the epoch's user deposits, a fork's upgrade deposits, then the
+/// sequenced transactions.
 pub fn payload_attributes(
     spec: &ChainSpec,
-    system: &kona_genesis::SystemConfig,
-    parent: &Header,
+    system: &SystemConfig,
     origin: &L1Origin,
     timestamp: u64,
     txs: &[OpTxEnvelope],
@@ -448,7 +483,7 @@ pub fn payload_attributes(
         payload_attributes: alloy_rpc_types_engine::PayloadAttributes {
             timestamp,
             prev_randao: origin.header.mix_hash,
-            suggested_fee_recipient: Predeploys::SEQUENCER_FEE_VAULT,
+            suggested_fee_recipient: SEQUENCER_FEE_VAULT,
             withdrawals: rollup.is_canyon_active(timestamp).then(Vec::new),
             parent_beacon_block_root: if rollup.is_ecotone_active(timestamp) {
                 Some(origin.header.parent_beacon_block_root.unwrap_or_default())
@@ -459,6 +494,8 @@ pub fn payload_attributes(
         transactions: Some(txs.iter().map(|t| Bytes::from(t.encoded_2718())).collect()),
         no_tx_pool: Some(true),
         gas_limit: Some(system.gas_limit),
-        eip_1559_params: system.eip_1559_params(rollup, parent.timestamp, timestamp),
+        eip_1559_params: rollup
+            .is_holocene_active(timestamp)
+            .then(|| B64::from(system.eip1559_params)),
     }
 }
