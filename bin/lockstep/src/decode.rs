@@ -52,7 +52,7 @@ pub(crate) fn run(args: &DecodeArgs) -> eyre::Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .wrap_err_with(|| format!("reading {}", path.display()))?;
-            let config: kona_genesis::RollupConfig = serde_json::from_str(&text)
+            let config: lockstep_chainspec::RollupConfig = serde_json::from_str(&text)
                 .wrap_err_with(|| format!("parsing {}", path.display()))?;
             Some(config)
         }

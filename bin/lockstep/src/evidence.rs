@@ -83,7 +83,7 @@ pub(crate) fn run(command: &EvidenceCommand) -> eyre::Result<()> {
 fn block(args: &BlockArgs) -> eyre::Result<()> {
     let text = std::fs::read_to_string(&args.rollup_config)
         .wrap_err_with(|| format!("reading {}", args.rollup_config.display()))?;
-    let rollup: kona_genesis::RollupConfig = serde_json::from_str(&text)
+    let rollup: lockstep_chainspec::RollupConfig = serde_json::from_str(&text)
         .wrap_err_with(|| format!("parsing {}", args.rollup_config.display()))?;
     lockstep_chainspec::check_rollup(&rollup)
         .map_err(|e| eyre::eyre!("{}: {e}", args.rollup_config.display()))?;

@@ -1,6 +1,6 @@
 //! Chain configuration in the formats operators already have.
 //!
-//! - op-node's `rollup.json`, read into kona's [`RollupConfig`];
+//! - op-node's `rollup.json`, read into [`RollupConfig`];
 //! - geth's `genesis.json` (plain or gzip), read into alloy's [`Genesis`];
 //! - lockstep's superchain-set TOML, which lists the chains of a set ([`SuperchainSet`]).
 //!
@@ -12,11 +12,15 @@
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod error;
+mod rollup;
 mod spec;
 mod superchain;
 
 pub use alloy_genesis::Genesis;
 pub use error::ChainSpecError;
-pub use kona_genesis::RollupConfig;
+pub use rollup::{
+    BaseFeeConfig, ChainGenesis, GenesisSystemConfig, HardForks, L2ChainId, RollupConfig,
+    FJORD_MAX_SEQUENCER_DRIFT, GRANITE_CHANNEL_TIMEOUT,
+};
 pub use spec::{activate_through_isthmus, check_rollup, ChainSpec, L2_TO_L1_MESSAGE_PASSER};
 pub use superchain::{SuperchainChain, SuperchainSet};

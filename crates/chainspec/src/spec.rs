@@ -1,10 +1,10 @@
 use crate::ChainSpecError;
+use crate::RollupConfig;
 use alloy_consensus::{Header, EMPTY_OMMER_ROOT_HASH};
 use alloy_eips::{eip1559::INITIAL_BASE_FEE, eip7685::EMPTY_REQUESTS_HASH};
 use alloy_genesis::Genesis;
 use alloy_primitives::{address, Address, B256, B64};
 use alloy_trie::EMPTY_ROOT_HASH;
-use kona_genesis::RollupConfig;
 use serde::de::DeserializeOwned;
 use std::{
     io::Read,
@@ -38,8 +38,18 @@ pub fn activate_through_isthmus(rollup: &mut RollupConfig) {
 /// Isthmus, or has no block time.
 pub fn check_rollup(rollup: &RollupConfig) -> Result<(), String> {
     let forks = &rollup.hardforks;
-    if forks.jovian_time.is_some() || forks.interop_time.is_some() {
-        return Err("hardforks after Isthmus (jovian_time, interop_time) are not supported".into());
+    let later = [
+        ("jovian_time", forks.jovian_time),
+        ("karst_time", forks.karst_time),
+        ("lagoon_time", forks.lagoon_time),
+        ("interop_time", forks.interop_time),
+    ];
+    let scheduled: Vec<&str> = later.iter().filter(|(_, t)| t.is_some()).map(|(n, _)| *n).collect();
+    if !scheduled.is_empty() {
+        return Err(format!(
+            "hardforks after Isthmus are not supported yet: {} scheduled",
+            scheduled.join(", ")
+        ));
     }
     if rollup.block_time == 0 {
         return Err("block_time must be positive".into());

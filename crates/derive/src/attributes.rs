@@ -16,7 +16,7 @@ use crate::{
 use alloy_eips::{eip2718::Encodable2718, BlockNumHash};
 use alloy_primitives::{address, Address, Bytes, Sealed, B64};
 use alloy_rpc_types_engine::PayloadAttributes;
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use op_alloy_rpc_types_engine::OpPayloadAttributes;
 

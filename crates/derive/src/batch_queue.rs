@@ -12,7 +12,7 @@ use crate::{
     span_batch::DerivedSpan,
     DeriveError, L1Window,
 };
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use std::collections::VecDeque;
 
 /// What both batch stages keep: the origin they last saw, the L1 blocks from the safe head's

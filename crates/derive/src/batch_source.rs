@@ -18,7 +18,7 @@ use crate::{
     traversal::{Advanced, Traversal},
     DeriveError, L1Window,
 };
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use std::{collections::VecDeque, sync::Arc};
 
 /// What a stage gave.

@@ -12,7 +12,7 @@ use crate::{
     block_ref::{L2BlockInfo, L2Source},
     DeriveError, L1Window,
 };
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 
 /// The batch stage from Holocene.
 #[derive(Debug, Clone, Default)]

@@ -11,7 +11,7 @@ use crate::{
     span_batch::DerivedSpan,
 };
 use alloy_primitives::Bytes;
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 
 /// The first byte of a deposit transaction.
 const DEPOSIT_TX_TYPE: u8 = 0x7e;

@@ -10,7 +10,7 @@ use crate::{
 };
 use alloy_eips::BlockNumHash;
 use alloy_primitives::{Address, B256};
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use lockstep_l1::L1Block;
 use op_alloy_consensus::{OpBlock, OpTxEnvelope};
 

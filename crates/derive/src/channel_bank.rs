@@ -16,7 +16,7 @@ use crate::{
     channel_assembler::FRAME_OVERHEAD,
     frame::{ChannelId, Frame},
 };
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// The bank's size limit before Fjord.

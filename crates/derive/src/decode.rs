@@ -10,7 +10,7 @@ use crate::{
 use alloy_consensus::{transaction::SignerRecoverable, Transaction, TxEnvelope};
 use alloy_eips::eip2718::Decodable2718;
 use alloy_primitives::{hex, Address, B256};
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

@@ -11,7 +11,7 @@ use crate::{system_config::SystemConfig, DeriveError};
 use alloy_consensus::Header;
 use alloy_eips::eip7840::BlobParams;
 use alloy_primitives::{address, keccak256, Address, Bytes, B256, U256};
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use op_alloy_consensus::TxDeposit;
 
 /// The account that sends the L1 info deposit.

@@ -9,7 +9,7 @@ use crate::{
 use alloy_consensus::{Block, BlockBody, Header};
 use alloy_eips::{eip2718::Encodable2718, eip4895::Withdrawals};
 use alloy_primitives::Bytes;
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use lockstep_storage::{tables::Transactions, ChainProvider, DbTx, TableRead, TransactionKind};
 use op_alloy_consensus::{OpBlock, OpTxEnvelope};
 use std::{

@@ -16,7 +16,7 @@ use crate::{
     traversal::Advanced,
     DeriveError, L1Window,
 };
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use op_alloy_rpc_types_engine::OpPayloadAttributes;
 use std::sync::Arc;
 

@@ -8,7 +8,7 @@ use crate::{
     system_config::SystemConfig,
     DeriveError, L1Window,
 };
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 
 /// Where the deriver is on L1.
 #[derive(Debug, Clone)]

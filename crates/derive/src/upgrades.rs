@@ -8,7 +8,7 @@
 
 use crate::{attributes::deposit_bytes, l1_block_info::upgrade_source_hash};
 use alloy_primitives::{address, hex, Address, Bytes, TxKind, U256};
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use op_alloy_consensus::TxDeposit;
 
 /// One upgrade transaction, as the spec lists it.

@@ -43,8 +43,9 @@ use kona_derive::{
     PolledAttributesQueueStage, ResetSignal, Signal, SignalReceiver, StatefulAttributesBuilder,
     StepResult,
 };
-use kona_genesis::{ChainGenesis, HardForkConfig, RollupConfig, SystemConfig};
+use kona_genesis::SystemConfig;
 use kona_protocol::{to_system_config, BatchValidationProvider};
+use lockstep_chainspec::{ChainGenesis, GenesisSystemConfig, HardForks, RollupConfig};
 use lockstep_derive::{
     frame::Frame, op_block, ChainDeriver, Derived, L1Window, L2BlockInfo, L2Window,
 };
@@ -155,9 +156,14 @@ impl BlobProvider for KonaL1 {
     }
 }
 
+/// Our rollup config as kona's: the same `rollup.json`.
+fn kona_rollup(ours: &RollupConfig) -> Arc<kona_genesis::RollupConfig> {
+    Arc::new(serde_json::from_value(serde_json::to_value(ours).unwrap()).unwrap())
+}
+
 #[derive(Debug, Clone)]
 struct KonaL2 {
-    rollup: Arc<RollupConfig>,
+    rollup: Arc<kona_genesis::RollupConfig>,
     blocks: Arc<Mutex<BTreeMap<u64, OpBlock>>>,
 }
 
@@ -194,7 +200,7 @@ impl L2ChainProvider for KonaL2 {
     async fn system_config_by_number(
         &mut self,
         number: u64,
-        rollup: Arc<RollupConfig>,
+        rollup: Arc<kona_genesis::RollupConfig>,
     ) -> Result<SystemConfig, ProviderError> {
         Ok(to_system_config(&self.block(number)?, &rollup).unwrap())
     }
@@ -213,7 +219,12 @@ struct Kona {
 }
 
 impl Kona {
-    fn new(rollup: &Arc<RollupConfig>, l1: &L1Window, l2: &KonaL2, head: L2BlockInfo) -> Self {
+    fn new(
+        rollup: &Arc<kona_genesis::RollupConfig>,
+        l1: &L1Window,
+        l2: &KonaL2,
+        head: L2BlockInfo,
+    ) -> Self {
         let origin = kona_block_info(&l1.block(0).unwrap());
         let k1 = KonaL1(l1.clone());
         let source = EthereumDataSource::new_from_parts(k1.clone(), k1.clone(), rollup);
@@ -318,7 +329,7 @@ fn rollup(forks: Forks, batcher: Address) -> (Arc<RollupConfig>, Header, B256) {
             l1: BlockNumHash { number: 0, hash: l1_genesis.hash_slow() },
             l2: BlockNumHash { number: 0, hash: genesis_l2.hash_slow() },
             l2_time: L1_TIME,
-            system_config: Some(SystemConfig {
+            system_config: Some(GenesisSystemConfig {
                 batcher_address: batcher,
                 overhead: U256::ZERO,
                 scalar: U256::from_be_bytes(
@@ -337,7 +348,7 @@ fn rollup(forks: Forks, batcher: Address) -> (Arc<RollupConfig>, Header, B256) {
         granite_channel_timeout: 6,
         l1_chain_id: 900,
         l2_chain_id: CHAIN_ID.into(),
-        hardforks: HardForkConfig {
+        hardforks: HardForks {
             regolith_time: Some(0),
             canyon_time: Some(0),
             delta_time: Some(0),
@@ -550,6 +561,7 @@ fn channel_stream(
 
 /// Whether our batch decoder and kona's accept the same items of a channel's stream.
 fn decoders_agree(rollup: &RollupConfig, stream: &[u8]) -> bool {
+    let kona = kona_rollup(rollup);
     let (items, _) = lockstep_derive::channel::batch_items(stream);
     items.into_iter().all(|item| {
         let ours = match lockstep_derive::batch::Batch::decode(item) {
@@ -566,7 +578,7 @@ fn decoders_agree(rollup: &RollupConfig, stream: &[u8]) -> bool {
             Err(_) => false,
         };
         let theirs = std::panic::catch_unwind(|| {
-            kona_protocol::Batch::decode(&mut &item[..], rollup).is_ok()
+            kona_protocol::Batch::decode(&mut &item[..], &kona).is_ok()
         });
         theirs.is_ok_and(|t| t == ours)
     })
@@ -777,14 +789,14 @@ fn run_case(seed: u64, forks: Forks, tally: &mut Tally) {
     let genesis = op_block(genesis_header, Vec::new());
     let ours_l2 = L2Window::new(CHAIN_ID, rollup.clone());
     let mut head = ours_l2.push(genesis.clone()).unwrap();
-    let kona_l2 = KonaL2 { rollup: rollup.clone(), blocks: Arc::default() };
+    let kona_config = kona_rollup(&rollup);
+    let kona_l2 = KonaL2 { rollup: kona_config.clone(), blocks: Arc::default() };
     kona_l2.blocks.lock().unwrap().insert(0, genesis);
     case.l1.set_limit(0);
     let origin = lockstep_derive::block_info(&case.l1.block(0).unwrap());
     let mut ours =
-        ChainDeriver::new(CHAIN_ID, rollup.clone(), case.l1.clone(), &ours_l2, head, origin)
-            .unwrap();
-    let mut kona = Some(Kona::new(&rollup, &case.l1, &kona_l2, head));
+        ChainDeriver::new(CHAIN_ID, rollup, case.l1.clone(), &ours_l2, head, origin).unwrap();
+    let mut kona = Some(Kona::new(&kona_config, &case.l1, &kona_l2, head));
     for limit in 0..L1_BLOCKS {
         case.l1.set_limit(limit);
         loop {

@@ -92,7 +92,7 @@ fn real_op_sepolia_l1_info_deposits_are_rebuilt_byte_for_byte() {
             OpTxEnvelope::Deposit(alloy_consensus::Sealed::new(info.deposit(format, true)));
         assert_eq!(rebuilt.encoded_2718(), bytes, "block {number}");
         // the format the block's time calls for
-        let rollup: kona_genesis::RollupConfig =
+        let rollup: lockstep_chainspec::RollupConfig =
             serde_json::from_value(file["rollupConfig"].clone()).unwrap();
         let timestamp = u64::from_str_radix(
             file["payloadAttributes"]["timestamp"].as_str().unwrap().trim_start_matches("0x"),

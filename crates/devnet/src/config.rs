@@ -5,8 +5,10 @@ use alloy_eips::{eip2935, eip4788};
 use alloy_genesis::{Genesis, GenesisAccount};
 use alloy_primitives::{address, keccak256, Address, B256, U256};
 use alloy_signer_local::{coins_bip39::English, MnemonicBuilder, PrivateKeySigner};
-use kona_genesis::{BaseFeeConfig, ChainGenesis, RollupConfig, SystemConfig};
 use lockstep_chainspec::ChainSpec;
+use lockstep_chainspec::{
+    BaseFeeConfig, ChainGenesis, GenesisSystemConfig as SystemConfig, RollupConfig,
+};
 use std::{collections::BTreeMap, path::Path};
 
 /// The bridge predeploy, the same on every chain of the set.

@@ -338,7 +338,7 @@ impl<L: L1Node> Devnet<L> {
         &mut self,
         chain: u64,
         index: u64,
-        rollup: &kona_genesis::RollupConfig,
+        rollup: &lockstep_chainspec::RollupConfig,
         batched: &[BatchedBlock<'_>],
     ) -> Result<(), DevnetRunError> {
         let junk = self.junk.clone();

@@ -95,7 +95,7 @@ fn rederive<L: L1Node>(devnet: &Devnet<L>) {
                 channel.add_frame(frame, BlockInfo::default()).unwrap();
             }
             let mut reader = BatchReader::new(channel.frame_data().unwrap(), 100_000_000);
-            let Some(Batch::Span(span)) = reader.next_batch(&spec.rollup) else {
+            let Some(Batch::Span(span)) = reader.next_batch(&kona_rollup(&spec.rollup)) else {
                 panic!("no span batch")
             };
             let singles = span
@@ -189,7 +189,7 @@ fn check<L: L1Node>(mut devnet: Devnet<L>, batches: usize) {
                 channel.add_frame(frame, BlockInfo::default()).unwrap();
             }
             let mut reader = BatchReader::new(channel.frame_data().unwrap(), 100_000_000);
-            let Some(Batch::Span(span)) = reader.next_batch(&spec.rollup) else {
+            let Some(Batch::Span(span)) = reader.next_batch(&kona_rollup(&spec.rollup)) else {
                 panic!("no span batch")
             };
             let first = posted.l2_heads[position].1 + 1 - 6;
@@ -278,4 +278,9 @@ fn commitment_faults_falsify_exactly_their_batch() {
             }
         }
     }
+}
+
+/// The rollup config as kona's: the same `rollup.json`.
+fn kona_rollup(ours: &lockstep_chainspec::RollupConfig) -> kona_genesis::RollupConfig {
+    serde_json::from_value(serde_json::to_value(ours).unwrap()).unwrap()
 }

@@ -5,7 +5,7 @@ use alloy_consensus::Header;
 use alloy_evm::{Evm, EvmFactory};
 use alloy_op_evm::OpEvmFactory;
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use revm::{
     context::result::{ExecutionResult, Output},

@@ -5,7 +5,7 @@ use alloy_consensus::Header;
 use alloy_eips::eip1559::BaseFeeParams;
 use alloy_evm::EvmEnv;
 use alloy_primitives::{Bytes, B64, U256};
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use op_alloy_consensus::{decode_holocene_extra_data, encode_holocene_extra_data};
 use op_revm::OpSpecId;
 use revm::context::{BlockEnv, CfgEnv};

@@ -18,7 +18,7 @@ use alloy_op_evm::{
 };
 use alloy_primitives::{keccak256, Bloom, B256, B64, U256};
 use alloy_trie::EMPTY_ROOT_HASH;
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use lockstep_chainspec::{ChainSpec, L2_TO_L1_MESSAGE_PASSER};
 use lockstep_storage::{
     Account, ChainProvider, DatabaseError, DbTx, StateChanges, StoredBlock, TableWrite, RW,
@@ -292,7 +292,12 @@ where
         parent_beacon_block_root: header.parent_beacon_block_root,
         extra_data: header.extra_data.clone(),
     };
-    let mut executor = OpBlockExecutor::new(evm, ctx, rollup, OpAlloyReceiptBuilder::default());
+    let mut executor = OpBlockExecutor::new(
+        evm,
+        ctx,
+        crate::forks::Forks(rollup),
+        OpAlloyReceiptBuilder::default(),
+    );
     executor.apply_pre_execution_changes()?;
     let mut transactions = Vec::with_capacity(recovered.len());
     let mut skipped = Vec::new();

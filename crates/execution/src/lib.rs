@@ -16,6 +16,7 @@ mod call;
 mod env;
 mod error;
 mod executor;
+mod forks;
 mod recover;
 mod stateless;
 #[cfg(any(test, feature = "test-utils"))]

@@ -15,7 +15,7 @@ use alloy_consensus::Header;
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_rlp::Decodable;
 use alloy_trie::KECCAK_EMPTY;
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER;
 use lockstep_storage::{DatabaseError, SparseState, StoredBlock, WitnessNodes};
 use op_alloy_rpc_types_engine::OpPayloadAttributes;

@@ -11,8 +11,10 @@ use alloy_genesis::{Genesis, GenesisAccount};
 use alloy_primitives::{address, b256, keccak256, Address, Bytes, TxKind, B256, B64, U256};
 use alloy_signer::SignerSync;
 use alloy_signer_local::PrivateKeySigner;
-use kona_genesis::{BaseFeeConfig, ChainGenesis, RollupConfig, SystemConfig};
 use kona_protocol::L1BlockInfoIsthmus;
+use lockstep_chainspec::{
+    BaseFeeConfig, ChainGenesis, GenesisSystemConfig as SystemConfig, RollupConfig,
+};
 use lockstep_chainspec::{ChainSpec, L2_TO_L1_MESSAGE_PASSER};
 use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use op_alloy_rpc_types_engine::OpPayloadAttributes;

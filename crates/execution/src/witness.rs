@@ -17,7 +17,7 @@ use alloy_eips::eip2718::Encodable2718;
 use alloy_primitives::{keccak256, Bytes, B256, B64};
 use alloy_rlp::Encodable;
 use alloy_rpc_types_engine::PayloadAttributes;
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER;
 use lockstep_storage::{
     tables::{AccountsTrie, Bytecodes, StoragesTrie},

@@ -2,8 +2,8 @@
 
 use crate::NodeError;
 use alloy_primitives::{Address, B256};
-use kona_genesis::RollupConfig;
 use lockstep_chainspec::ChainSpec;
+use lockstep_chainspec::RollupConfig;
 use lockstep_crosschain::{BatchVerdict, ChainOutput, CrossChainCheck};
 use lockstep_derive::{
     block_info, op_block, ChainDeriver, DeriveError, Derived, L1Window, L2BlockInfo, L2Chain,

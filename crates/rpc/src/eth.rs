@@ -11,7 +11,7 @@ use jsonrpsee::{
     types::{ErrorObjectOwned, Params},
     RpcModule,
 };
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use lockstep_execution::{CallOutcome, CallRequest};
 use lockstep_storage::{tables::L1Blocks, ChainProvider, DatabaseEnv, DbTx, RO};
 use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};

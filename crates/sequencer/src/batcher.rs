@@ -2,7 +2,7 @@
 //! frames, and the frames batcher-transaction calldata, as op-batcher does.
 
 use alloy_primitives::{Bytes, B256};
-use kona_genesis::RollupConfig;
+use lockstep_chainspec::RollupConfig;
 use lockstep_derive::{
     batch::{Batch, SingleBatch},
     frame::{ChannelId, Frame, DERIVATION_VERSION_0},

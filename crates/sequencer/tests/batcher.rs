@@ -105,10 +105,13 @@ fn posted_channels_decode_to_the_built_blocks() {
                 channel.frame_data().unwrap(),
                 spec.rollup.max_rlp_bytes_per_channel(0) as usize,
             );
-            let Some(Batch::Span(decoded)) = reader.next_batch(&spec.rollup) else {
+            let Some(Batch::Span(decoded)) = reader.next_batch(&kona_rollup(&spec.rollup)) else {
                 panic!("{compression:?}: no span batch read back");
             };
-            assert!(reader.next_batch(&spec.rollup).is_none(), "one batch per channel");
+            assert!(
+                reader.next_batch(&kona_rollup(&spec.rollup)).is_none(),
+                "one batch per channel"
+            );
             assert!(decoded.check_parent_hash(blocks[0].block.header.parent_hash));
             let mut origins: Vec<BlockInfo> = history
                 .iter()
@@ -166,10 +169,18 @@ fn corrupted_channels_are_rejected_not_panicked_on() {
     let middle = data.len() / 2;
     data[middle] ^= 0xff;
     let mut reader = BatchReader::new(data, 10_000_000);
-    assert!(reader.next_batch(&spec.rollup).is_none(), "a corrupt channel yields no batch");
+    assert!(
+        reader.next_batch(&kona_rollup(&spec.rollup)).is_none(),
+        "a corrupt channel yields no batch"
+    );
     assert!(Frame::parse_frames(&[0xde, 0xad]).is_err());
     assert!(
         batcher::frames(Default::default(), &rlp, 10).is_err(),
         "a frame too small for its header"
     );
+}
+
+/// The rollup config as kona's: the same `rollup.json`.
+fn kona_rollup(ours: &lockstep_chainspec::RollupConfig) -> kona_genesis::RollupConfig {
+    serde_json::from_value(serde_json::to_value(ours).unwrap()).unwrap()
 }
