@@ -21,7 +21,8 @@ const input = {
   language: "Solidity",
   sources,
   settings: {
-    evmVersion: "cancun",
+    // Shanghai: the devnet can start at Delta (Canyon has Shanghai), before Ecotone brings Cancun
+    evmVersion: "shanghai",
     optimizer: { enabled: true, runs: 200 },
     metadata: { bytecodeHash: "none" },
     outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object"] } },

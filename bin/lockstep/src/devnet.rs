@@ -52,9 +52,15 @@ pub(crate) struct DevnetArgs {
     /// Seed of the traffic generator.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Where the batcher puts the frames on L1.
+    /// Where the batcher puts the frames on L1 (blobs once Ecotone is active; calldata before).
     #[arg(long, value_enum, default_value_t = DataAvailability::Calldata)]
     da: DataAvailability,
+    /// Start the chains at Delta and activate Ecotone, Fjord, Granite, Holocene and Isthmus
+    /// SECONDS apart after genesis (a multiple of the 2 s block time), so that one run crosses
+    /// every activation block and its upgrade transactions. Before Fjord the batcher compresses
+    /// with zlib whatever --compression says. Default: every fork through Isthmus at genesis.
+    #[arg(long, value_name = "SECONDS")]
+    fork_gap: Option<u64>,
     /// Run on this Ethereum JSON-RPC L1 (such as anvil started with `--no-mining --timestamp`
     /// one L1 block before the L2 genesis and the test mnemonic's accounts) instead of the
     /// embedded L1.
@@ -112,6 +118,7 @@ pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<bool> {
         faults: args.faults.clone(),
         seed: args.seed,
         blobs: matches!(args.da, DataAvailability::Blobs),
+        fork_gap: args.fork_gap,
     };
     match &args.l1_rpc {
         Some(url) => {

@@ -15,6 +15,12 @@ pub(crate) const MAX_RLP_BYTES_PER_CHANNEL: u64 = 10_000_000;
 /// A channel's decompressed size limit from Fjord.
 pub(crate) const MAX_RLP_BYTES_PER_CHANNEL_FJORD: u64 = 100_000_000;
 
+/// A 32-byte word as op-node writes it: `0x` and 64 hex digits.
+fn word<S: serde::Serializer>(value: &U256, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer
+        .serialize_str(&format!("0x{}", alloy_primitives::hex::encode(value.to_be_bytes::<32>())))
+}
+
 const fn default_granite_channel_timeout() -> u64 {
     GRANITE_CHANNEL_TIMEOUT
 }
@@ -49,8 +55,10 @@ pub struct GenesisSystemConfig {
     #[serde(rename = "batcherAddr", alias = "batcherAddress")]
     pub batcher_address: Address,
     /// Bedrock's L1 fee overhead.
+    #[serde(serialize_with = "word")]
     pub overhead: U256,
     /// The L1 fee scalar (from Ecotone a versioned encoding of two scalars).
+    #[serde(serialize_with = "word")]
     pub scalar: U256,
     /// The L2 block gas limit.
     pub gas_limit: u64,

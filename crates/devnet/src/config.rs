@@ -76,6 +76,10 @@ pub struct DevnetConfig {
     pub gas_limit: u64,
     /// The L1 block the chains start from (set by the L1 the devnet runs on).
     pub l1_origin: (u64, B256),
+    /// `None`: every fork through Isthmus at genesis. `Some(gap)`: the chains start at Delta and
+    /// activate Ecotone, Fjord, Granite, Holocene and Isthmus `gap`, `2 gap`, ... seconds after
+    /// genesis, so that one run crosses every activation block.
+    pub fork_gap: Option<u64>,
 }
 
 impl Default for DevnetConfig {
@@ -89,6 +93,7 @@ impl Default for DevnetConfig {
             block_time: 2,
             gas_limit: 60_000_000,
             l1_origin: (0, B256::ZERO),
+            fork_gap: None,
         }
     }
 }
@@ -181,7 +186,32 @@ impl DevnetConfig {
             ..Default::default()
         };
         lockstep_chainspec::activate_through_isthmus(&mut rollup);
+        if let Some(gap) = self.fork_gap {
+            let forks = &mut rollup.hardforks;
+            let at = |n: u64| Some(self.genesis_time + n * gap);
+            forks.ecotone_time = at(1);
+            forks.fjord_time = at(2);
+            forks.granite_time = at(3);
+            forks.holocene_time = at(4);
+            forks.isthmus_time = at(5);
+        }
         rollup
+    }
+
+    /// The L2 time of each fork the chains activate after genesis, by name.
+    pub fn activations(&self) -> Vec<(&'static str, u64)> {
+        let rollup = self.rollup_config(self.chains.first().map_or(0, |c| c.chain_id));
+        let forks = rollup.hardforks;
+        [
+            ("Ecotone", forks.ecotone_time),
+            ("Fjord", forks.fjord_time),
+            ("Granite", forks.granite_time),
+            ("Holocene", forks.holocene_time),
+            ("Isthmus", forks.isthmus_time),
+        ]
+        .into_iter()
+        .filter_map(|(name, t)| t.filter(|t| *t > self.genesis_time).map(|t| (name, t)))
+        .collect()
     }
 
     /// The genesis of chain `chain_id`: dev accounts, the sequencer, the predeploys, and the
@@ -223,19 +253,28 @@ impl DevnetConfig {
             L1_BLOCK,
             GenesisAccount::default().with_code(Some(L1_BLOCK_CODE.runtime_code())),
         );
-        // Cancun's and Prague's system contracts: with Isthmus at genesis no upgrade
-        // transaction installs them, so the genesis must hold them.
-        alloc.insert(
-            eip4788::BEACON_ROOTS_ADDRESS,
-            GenesisAccount::default().with_code(Some(eip4788::BEACON_ROOTS_CODE.clone())),
-        );
-        alloc.insert(
-            eip2935::HISTORY_STORAGE_ADDRESS,
-            GenesisAccount::default().with_code(Some(eip2935::HISTORY_STORAGE_CODE.clone())),
-        );
-        let mut extra = vec![0u8];
-        extra.extend_from_slice(&250u32.to_be_bytes());
-        extra.extend_from_slice(&6u32.to_be_bytes());
+        // Cancun's and Prague's system contracts: with Ecotone or Isthmus at genesis no upgrade
+        // transaction installs them, so the genesis must hold them
+        let rollup = self.rollup_config(chain_id);
+        if rollup.is_ecotone_active(self.genesis_time) {
+            alloc.insert(
+                eip4788::BEACON_ROOTS_ADDRESS,
+                GenesisAccount::default().with_code(Some(eip4788::BEACON_ROOTS_CODE.clone())),
+            );
+        }
+        if rollup.is_isthmus_active(self.genesis_time) {
+            alloc.insert(
+                eip2935::HISTORY_STORAGE_ADDRESS,
+                GenesisAccount::default().with_code(Some(eip2935::HISTORY_STORAGE_CODE.clone())),
+            );
+        }
+        // Holocene's extra data (version 0, denominator, elasticity); empty before
+        let mut extra = Vec::new();
+        if rollup.is_holocene_active(self.genesis_time) {
+            extra.push(0u8);
+            extra.extend_from_slice(&250u32.to_be_bytes());
+            extra.extend_from_slice(&6u32.to_be_bytes());
+        }
         Genesis {
             timestamp: self.genesis_time,
             gas_limit: self.gas_limit,

@@ -74,6 +74,9 @@ pub struct DevnetOptions {
     /// Post batches in blobs (one frame per blob, every chain's blobs in one transaction per
     /// chain) instead of calldata.
     pub blobs: bool,
+    /// Start the chains at Delta and activate each later fork this many seconds after the one
+    /// before (see [`DevnetConfig::fork_gap`]).
+    pub fork_gap: Option<u64>,
 }
 
 impl Default for DevnetOptions {
@@ -85,6 +88,7 @@ impl Default for DevnetOptions {
             faults: vec![],
             seed: 1,
             blobs: false,
+            fork_gap: None,
         }
     }
 }
@@ -173,7 +177,7 @@ fn sign_eip1559(
 impl Devnet<EmbeddedL1> {
     /// Starts the devnet on the embedded L1, with the sequencer's database in `datadir`.
     pub fn start(datadir: &Path, options: DevnetOptions) -> Result<Self, DevnetRunError> {
-        let config = DevnetConfig::default();
+        let config = DevnetConfig { fork_gap: options.fork_gap, ..DevnetConfig::default() };
         let funded: Vec<(Address, U256)> =
             (0..16).map(|i| (dev_key(i).address(), U256::from(10u128.pow(22)))).collect();
         let l1 = EmbeddedL1::new(crate::L1_CHAIN_ID, config.genesis_time - L1_BLOCK_TIME, &funded);
@@ -190,8 +194,14 @@ impl<L: L1Node> Devnet<L> {
         datadir: &Path,
         options: DevnetOptions,
     ) -> Result<Self, DevnetRunError> {
-        let mut config = DevnetConfig::default();
+        let mut config = DevnetConfig { fork_gap: options.fork_gap, ..DevnetConfig::default() };
         let per_l1 = L1_BLOCK_TIME / config.block_time;
+        if options.fork_gap.is_some_and(|gap| gap == 0 || !gap.is_multiple_of(config.block_time)) {
+            return Err(DevnetRunError::Options(format!(
+                "the fork gap must be a positive multiple of the {}s block time",
+                config.block_time
+            )));
+        }
         if options.blocks_per_batch == 0 || !options.blocks_per_batch.is_multiple_of(per_l1) {
             return Err(DevnetRunError::Options(format!(
                 "blocks per batch must be a positive multiple of {per_l1}, the L2 blocks per L1 block"
@@ -333,6 +343,20 @@ impl<L: L1Node> Devnet<L> {
         Ok(())
     }
 
+    /// The compression and the data availability the batcher may use for its next channel:
+    /// brotli only once Fjord is active at the L1 head's time, blobs only once Ecotone is
+    /// (derivation reads neither before, by the time of the L1 block it reads the channel from,
+    /// which is later than the head's).
+    fn channel_format(
+        &self,
+        rollup: &lockstep_chainspec::RollupConfig,
+    ) -> Result<(Compression, bool), DevnetRunError> {
+        let head = self.l1.head()?.header.timestamp;
+        let compression =
+            if rollup.is_fjord_active(head) { self.options.compression } else { Compression::Zlib };
+        Ok((compression, self.options.blobs && rollup.is_ecotone_active(head)))
+    }
+
     /// Posts the queued junk for `chain`, built around the real batch's blocks.
     fn post_junk(
         &mut self,
@@ -342,12 +366,13 @@ impl<L: L1Node> Devnet<L> {
         batched: &[BatchedBlock<'_>],
     ) -> Result<(), DevnetRunError> {
         let junk = self.junk.clone();
+        let (compression, _) = self.channel_format(rollup)?;
         for (n, kind) in junk.into_iter().enumerate() {
             let id = batcher::channel_id(chain, u64::MAX - index * 16 - n as u64);
             let channel =
                 |span: lockstep_derive::span_batch::SpanBatch| -> Result<Vec<u8>, DevnetRunError> {
                     let rlp = batcher::channel_rlp(&[Batch::Span(span)])?;
-                    let data = batcher::compress(&rlp, self.options.compression)?;
+                    let data = batcher::compress(&rlp, compression)?;
                     Ok(batcher::calldata(&batcher::frames(id, &data, 120_000)?).to_vec())
                 };
             let (key, data) = match kind {
@@ -602,9 +627,10 @@ impl<L: L1Node> Devnet<L> {
             self.post_junk(chain, index, &spec.rollup, &batched)?;
             let span = batcher::span_batch(&spec.rollup, &batched)?;
             let rlp = batcher::channel_rlp(&[Batch::Span(span)])?;
-            let data = batcher::compress(&rlp, self.options.compression)?;
+            let (compression, blobs) = self.channel_format(&spec.rollup)?;
+            let data = batcher::compress(&rlp, compression)?;
             let id = batcher::channel_id(chain, index);
-            if self.options.blobs {
+            if blobs {
                 self.post_blobs(chain, id, &data)?;
             } else {
                 let batcher_key = self.config.batcher_key(chain);

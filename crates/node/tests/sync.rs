@@ -474,3 +474,153 @@ fn a_node_pointed_at_the_wrong_l1_says_so_and_writes_nothing() {
     assert_eq!(node.l1_cursor().unwrap(), None, "nothing committed");
     assert_eq!(node.batches().unwrap(), 0);
 }
+
+/// The contracts each fork's upgrade transactions deploy, with the code hash the fork's spec
+/// gives for it (Ecotone, Fjord and Isthmus derivation specs).
+const DEPLOYED: [(&str, alloy_primitives::Address, alloy_primitives::B256); 7] = [
+    (
+        "Ecotone L1Block",
+        alloy_primitives::address!("0x07dbe8500fc591d1852b76fee44d5a05e13097ff"),
+        alloy_primitives::b256!(
+            "0xc88a313aa75dc4fbf0b6850d9f9ae41e04243b7008cf3eadb29256d4a71c1dfd"
+        ),
+    ),
+    (
+        "Ecotone GasPriceOracle",
+        alloy_primitives::address!("0xb528d11cc114e026f138fe568744c6d45ce6da7a"),
+        alloy_primitives::b256!(
+            "0x8b71360ea773b4cfaf1ae6d2bd15464a4e1e2e360f786e475f63aeaed8da0ae5"
+        ),
+    ),
+    (
+        "Fjord GasPriceOracle",
+        alloy_primitives::address!("0xa919894851548179a0750865e7974da599c0fac7"),
+        alloy_primitives::b256!(
+            "0xa88fa50a2745b15e6794247614b5298483070661adacb8d32d716434ed24c6b2"
+        ),
+    ),
+    (
+        "Isthmus L1Block",
+        alloy_primitives::address!("0xff256497d61dcd71a9e9ff43967c13fde1f72d12"),
+        alloy_primitives::b256!(
+            "0x8e3fe7a416d3e5f3b7be74ddd4e7e58e516fa3f80b67c6d930e3cd7297da4a4b"
+        ),
+    ),
+    (
+        "Isthmus GasPriceOracle",
+        alloy_primitives::address!("0x93e57a196454cb919193fa9946f14943cf733845"),
+        alloy_primitives::b256!(
+            "0x4d195a9d7caf9fb6d4beaf80de252c626c853afd5868c4f4f8d19c9d301c2679"
+        ),
+    ),
+    (
+        "Isthmus OperatorFeeVault",
+        alloy_primitives::address!("0x4fa2be8cd41504037f1838bce3bcc93bc68ff537"),
+        alloy_primitives::b256!(
+            "0x57dc55c9c09ca456fa728f253fe7b895d3e6aae0706104935fe87c7721001971"
+        ),
+    ),
+    (
+        "Isthmus EIP-2935 history contract",
+        alloy_primitives::address!("0x0000F90827F1C53a10cb7A02335B175320002935"),
+        alloy_primitives::b256!(
+            "0x6e49e66782037c0555897870e29fa5e552daf4719552131a0abce779daec0a5d"
+        ),
+    ),
+];
+
+/// Runs a devnet that starts at Delta and activates every later fork 24 s apart, with the node
+/// deriving it (`sync`, after every L1 block); checks every block, the upgrade transactions of
+/// each activation block, what they deploy, and that nothing is flagged.
+fn cross_every_fork<L: L1Node>(
+    devnet: &mut Devnet<L>,
+    node: &mut Node,
+    mut sync: impl FnMut(&mut Node, &Devnet<L>),
+) {
+    use lockstep_derive::upgrades::{ECOTONE, FJORD, ISTHMUS};
+    let config = devnet.config().clone();
+    let activations = config.activations();
+    assert_eq!(activations.len(), 5, "Ecotone, Fjord, Granite, Holocene, Isthmus");
+    let last = activations.last().unwrap().1;
+    // until a batch past Isthmus is derived
+    while devnet.posted.last().is_none_or(|p| {
+        let head = p.l2_heads[0].1;
+        config.genesis_time + head * config.block_time < last + 12
+    }) {
+        devnet.step().unwrap();
+        sync(node, devnet);
+    }
+    assert_same_blocks(devnet, node);
+    for index in 0..node.batches().unwrap() {
+        assert!(node.verdict(index).unwrap().unwrap().matches, "batch {index} flagged");
+    }
+    let tx = node.database().tx().unwrap();
+    for chain in node.chain_ids() {
+        let provider = ChainProvider::new(&tx, chain);
+        for (name, time) in &activations {
+            let number = (time - config.genesis_time) / config.block_time;
+            let upgrades: &[lockstep_derive::upgrades::Upgrade] = match *name {
+                "Ecotone" => &ECOTONE,
+                "Fjord" => &FJORD,
+                "Isthmus" => &ISTHMUS,
+                _ => &[],
+            };
+            let sources = |n: u64| -> Vec<alloy_primitives::B256> {
+                provider
+                    .transactions(n)
+                    .unwrap()
+                    .iter()
+                    .filter_map(|t| t.as_deposit().map(|d| d.source_hash))
+                    .collect()
+            };
+            let here = sources(number);
+            for upgrade in upgrades {
+                let hash = upgrade.deposit().source_hash;
+                assert!(here.contains(&hash), "chain {chain} block {number}: {}", upgrade.intent);
+                assert!(
+                    !sources(number - 1).contains(&hash) && !sources(number + 1).contains(&hash)
+                );
+            }
+            // the L1 info deposit opens the block in the format of the fork before
+            let first = provider.transactions(number).unwrap()[0].clone();
+            let selector = &first.as_deposit().unwrap().input[..4];
+            let expected: &[u8] = match *name {
+                "Ecotone" => &[0x01, 0x5d, 0x8e, 0xb9],
+                "Isthmus" => &[0x44, 0x0a, 0x5e, 0x20],
+                _ => selector,
+            };
+            assert_eq!(selector, expected, "chain {chain}: {name} activation block's L1 info");
+        }
+        for (what, address, code_hash) in DEPLOYED {
+            let account = provider.account(address).unwrap().unwrap_or_else(|| panic!("{what}"));
+            assert_eq!(account.code_hash, code_hash, "chain {chain}: {what}");
+        }
+    }
+}
+
+#[test]
+fn the_devnet_crosses_every_fork_and_the_node_derives_each_activation_block() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions { fork_gap: Some(24), ..options() };
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    cross_every_fork(&mut devnet, &mut node, |node, devnet| {
+        node.sync(&devnet.l1).unwrap();
+    });
+}
+
+#[test]
+fn the_devnet_crosses_every_fork_on_anvil_with_blobs_from_ecotone() {
+    init_tracing();
+    let anvil = devnet_anvil();
+    let dir = tempfile::tempdir().unwrap();
+    let l1 = lockstep_l1::JsonRpcL1::connect(&anvil.url).unwrap();
+    let options = DevnetOptions { fork_gap: Some(24), blobs: true, ..options() };
+    let mut devnet = Devnet::start_on(l1, &dir.path().join("sequencer"), options).unwrap();
+    let reader = lockstep_l1::JsonRpcL1::connect(&anvil.url).unwrap().with_beacon(&anvil.url);
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    cross_every_fork(&mut devnet, &mut node, |node, _| {
+        node.sync(&reader).unwrap();
+    });
+}
