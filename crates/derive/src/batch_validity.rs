@@ -14,7 +14,7 @@ use alloy_primitives::Bytes;
 use lockstep_chainspec::RollupConfig;
 
 /// The first byte of a deposit transaction.
-const DEPOSIT_TX_TYPE: u8 = 0x7e;
+pub const DEPOSIT_TX_TYPE: u8 = 0x7e;
 /// The first byte of an EIP-7702 transaction.
 const SET_CODE_TX_TYPE: u8 = 0x04;
 

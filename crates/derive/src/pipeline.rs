@@ -179,6 +179,22 @@ impl ChainDeriver {
         Ok(Pull::Ready(attributes))
     }
 
+    /// Holocene's invalid-payload rule: the engine refused `attributes`, so the block is built
+    /// from their deposits alone (the L1 info deposit, user deposits, upgrade deposits), and the
+    /// channel they came from is flushed, with the rest of its span batch.
+    pub fn deposit_only(&mut self, attributes: &DerivedAttributes) -> DerivedAttributes {
+        self.source.flush();
+        if let Batches::Stage(stage) = &mut self.batches {
+            stage.origins.next_span.clear();
+        }
+        self.pending = None;
+        let mut inner = attributes.inner.clone();
+        if let Some(txs) = inner.transactions.as_mut() {
+            txs.retain(|tx| tx.first() == Some(&crate::batch_validity::DEPOSIT_TX_TYPE));
+        }
+        DerivedAttributes { inner, is_last_in_span: true, ..attributes.clone() }
+    }
+
     /// Moves the traversal on; crossing Holocene's activation hands the batch queue's L1
     /// blocks to the batch stage.
     fn advance(&mut self) -> Result<Advanced, DeriveError> {

@@ -146,6 +146,11 @@ pub enum Junk {
     /// The next blocks' span batch with a parent check that does not match the safe head,
     /// from the batcher.
     BadParentCheck,
+    /// The next blocks' span batch from the batcher, valid by every batch rule, with one more
+    /// transaction in its first block that an engine refuses (its gas limit is above the
+    /// block's): from Holocene a verifier builds that block from its deposits alone and drops
+    /// the rest of the channel.
+    InvalidTransaction,
 }
 
 fn sign_eip1559(
@@ -405,6 +410,28 @@ impl<L: L1Node> Devnet<L> {
                         .map(|(b, block)| BatchedBlock { block, ..*b })
                         .collect();
                     (dev_key(7), channel(batcher::span_batch(rollup, &blocks)?)?)
+                }
+                Junk::InvalidTransaction => {
+                    let (mut batches, seq_num) = batcher::singular_batches(batched)?;
+                    let refused = sign_eip1559(
+                        &dev_key(7),
+                        chain,
+                        0,
+                        TxKind::Call(Address::ZERO),
+                        U256::ZERO,
+                        Vec::new(),
+                        1 << 40,
+                    )?;
+                    if let Some(first) = batches.first_mut() {
+                        first.transactions.push(refused.into());
+                    }
+                    let span = lockstep_derive::span_batch::SpanBatch::from_batches(
+                        &batches,
+                        seq_num,
+                        rollup.genesis.l2_time,
+                    )
+                    .map_err(|e| DevnetRunError::Options(e.to_string()))?;
+                    (self.config.batcher_key(chain), channel(span)?)
                 }
                 Junk::BadParentCheck => {
                     let mut span = batcher::span_batch(rollup, batched)?;

@@ -25,6 +25,11 @@ pub enum ExecutionError {
     /// The payload attributes cannot make a valid block on the current head.
     #[error("invalid payload attributes: {0}")]
     InvalidAttributes(String),
+    /// A derived payload that an engine refuses (a transaction the EVM rejects, a sender that
+    /// does not recover): nothing was written. After Holocene derivation replaces it by its
+    /// deposits alone; before, it drops it.
+    #[error("invalid payload: {0}")]
+    InvalidPayload(String),
     /// A stateless block file is malformed or inconsistent; the message names the key.
     #[error("stateless input: {0}")]
     StatelessInput(String),

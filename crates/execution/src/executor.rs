@@ -186,6 +186,42 @@ impl ChainExecutor {
         Ok(block)
     }
 
+    /// Executes a derived payload as an engine does: every transaction must be valid, or the
+    /// whole payload is refused ([`ExecutionError::InvalidPayload`]) and nothing is written.
+    /// Otherwise as [`Self::execute`].
+    pub fn execute_payload<T: TableWrite + std::fmt::Debug>(
+        &self,
+        tx: &T,
+        attrs: &OpPayloadAttributes,
+    ) -> Result<ExecutedBlock, ExecutionError> {
+        let chain = self.chain_id();
+        let provider = ChainProvider::new(tx, chain);
+        let head = provider.head()?.ok_or(ExecutionError::NotInitialised(chain))?;
+        let parent = provider.header(head.number)?.ok_or_else(|| {
+            DatabaseError::Inconsistent(format!(
+                "chain {chain}: head header {} missing",
+                head.number
+            ))
+        })?;
+        let header = self.next_header(&parent, head.hash, attrs)?;
+        let outcome = match self.execute_transactions(header, attrs, provider.state()) {
+            Ok(outcome) => outcome,
+            Err(ExecutionError::InvalidAttributes(reason)) => {
+                return Err(ExecutionError::InvalidPayload(reason))
+            }
+            Err(err) => return Err(err),
+        };
+        if let Some(rejected) = outcome.skipped.first() {
+            return Err(ExecutionError::InvalidPayload(format!(
+                "transaction {}: {}",
+                rejected.index, rejected.reason
+            )));
+        }
+        let block = self.seal(&provider, outcome.header.number, outcome)?;
+        provider.write_block(&block.block)?;
+        Ok(block)
+    }
+
     /// Writes the outcome's state and fills in the header's roots.
     fn seal<T: TableWrite>(
         &self,
@@ -310,10 +346,14 @@ where
         })?;
         match executor.execute_transaction(&tx) {
             Ok(_) => transactions.push(tx.into_inner()),
-            // a block builder leaves out a transaction the EVM rejects as invalid
+            // a block builder leaves out a transaction the EVM rejects as invalid (and an
+            // engine refuses the payload: `execute_payload`)
             Err(BlockExecutionError::Validation(BlockValidationError::InvalidTx {
                 error, ..
             })) => skipped.push(RejectedTransaction { index, reason: error.to_string() }),
+            Err(BlockExecutionError::Validation(error)) => {
+                skipped.push(RejectedTransaction { index, reason: error.to_string() })
+            }
             Err(err) => return Err(err.into()),
         }
     }

@@ -9,7 +9,7 @@ use lockstep_derive::{
     block_info, op_block, ChainDeriver, DeriveError, Derived, L1Window, L2BlockInfo, L2Chain,
     L2Window,
 };
-use lockstep_execution::ChainExecutor;
+use lockstep_execution::{ChainExecutor, ExecutionError};
 use lockstep_l1::{L1Block, L1Source};
 use lockstep_storage::{
     tables::{BatchByL1Block, DerivationCursors, L1Blocks, SuperchainBatches},
@@ -90,6 +90,9 @@ pub struct ChainStep {
     pub gas: u64,
     /// The chain's head after the L1 block.
     pub head: u64,
+    /// Derived payloads the engine refused that were replaced by their deposits alone
+    /// (Holocene's invalid-payload rule).
+    pub replaced: u64,
 }
 
 /// What one call to [`Node::step`] did.
@@ -623,6 +626,7 @@ impl Node {
             transactions: 0,
             gas: 0,
             head: chain.head.block_info.number,
+            replaced: 0,
         };
         if number < chain.genesis_l1() {
             return Ok(step);
@@ -634,7 +638,37 @@ impl Node {
             })?;
             match deriver.next(&L2Chain::new(&chain.l2, tx), chain.head) {
                 Ok(Derived::Attributes(attributes)) => {
-                    let executed = chain.executor.execute(tx, &attributes.inner)?;
+                    let executed = match chain.executor.execute_payload(tx, &attributes.inner) {
+                        Ok(executed) => executed,
+                        Err(ExecutionError::InvalidPayload(reason)) => {
+                            let timestamp = attributes.inner.payload_attributes.timestamp;
+                            let number = chain.head.block_info.number + 1;
+                            if !chain.rollup.is_holocene_active(timestamp) {
+                                // before Holocene the attributes are dropped and derivation
+                                // goes on from the same head
+                                tracing::warn!(
+                                    target: "lockstep::node",
+                                    chain = chain.spec.chain_id(),
+                                    block = number,
+                                    %reason,
+                                    "invalid payload dropped"
+                                );
+                                continue;
+                            }
+                            tracing::warn!(
+                                target: "lockstep::node",
+                                chain = chain.spec.chain_id(),
+                                block = number,
+                                %reason,
+                                "invalid payload replaced by its deposits alone (Holocene)"
+                            );
+                            step.replaced += 1;
+                            let replacement = deriver.deposit_only(&attributes);
+                            // deposits alone cannot be invalid unless the L1 is: that stops
+                            chain.executor.execute_payload(tx, &replacement.inner)?
+                        }
+                        Err(err) => return Err(err.into()),
+                    };
                     let block = executed.block;
                     let l2_number = block.header.number;
                     let mut found = lockstep_crosschain::bridge_events(

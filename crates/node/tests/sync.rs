@@ -624,3 +624,95 @@ fn the_devnet_crosses_every_fork_on_anvil_with_blobs_from_ecotone() {
         node.sync(&reader).unwrap();
     });
 }
+
+/// Every block hash of `chain` in `node`, from genesis to its head.
+fn hashes(node: &Node, chain: u64) -> Vec<alloy_primitives::B256> {
+    let tx = node.database().tx().unwrap();
+    let provider = ChainProvider::new(&tx, chain);
+    let head = provider.head().unwrap().unwrap().number;
+    (0..=head).map(|n| provider.block_hash(n).unwrap().unwrap()).collect()
+}
+
+#[test]
+fn a_batch_with_a_transaction_the_engine_refuses_becomes_a_deposit_only_block_and_sync_goes_on() {
+    use lockstep_devnet::Junk;
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options()).unwrap();
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    for _ in 0..2 {
+        devnet.step().unwrap();
+        node.sync(&devnet.l1).unwrap();
+    }
+    assert_same_blocks(&devnet, &node);
+    // the hostile channel comes first in the L1 block, before the sequencer's honest one
+    devnet.inject(Junk::InvalidTransaction);
+    let posted = devnet.step().unwrap().unwrap();
+    let outcomes = node.sync(&devnet.l1).unwrap();
+    let replaced: u64 = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            StepOutcome::Processed { chains, .. } => {
+                Some(chains.iter().map(|c| c.replaced).sum::<u64>())
+            }
+            StepOutcome::Reorged { .. } => None,
+        })
+        .sum();
+    assert!(replaced >= 2, "each chain replaced the refused payload: {outcomes:#?}");
+    let first = posted.l2_heads[0].1 - options().blocks_per_batch + 1;
+    let handle = devnet.sequencer();
+    for chain in node.chain_ids() {
+        let tx = node.database().tx().unwrap();
+        let derived = ChainProvider::new(&tx, chain);
+        let txs = derived.transactions(first).unwrap();
+        assert!(
+            !txs.is_empty() && txs.iter().all(|t| t.is_deposit()),
+            "chain {chain}: deposits only"
+        );
+        let sequencer = handle.lock().unwrap();
+        let built_tx = sequencer.database().tx().unwrap();
+        let built = ChainProvider::new(&built_tx, chain);
+        assert_eq!(derived.block_hash(first - 1).unwrap(), built.block_hash(first - 1).unwrap());
+        assert_ne!(derived.block_hash(first).unwrap(), built.block_hash(first).unwrap());
+    }
+    // the node is not stopped: it follows the L1 on
+    for _ in 0..3 {
+        devnet.step().unwrap();
+        node.sync(&devnet.l1).unwrap();
+    }
+    assert_eq!(node.l1_cursor().unwrap().unwrap().0, devnet.l1.head_number().unwrap());
+    // a node started afresh derives exactly the same chain: the outcome replays
+    let mut again = node_for(&devnet, &dir.path().join("again"));
+    again.sync(&devnet.l1).unwrap();
+    for chain in node.chain_ids() {
+        assert_eq!(hashes(&again, chain), hashes(&node, chain), "chain {chain}");
+    }
+}
+
+#[test]
+fn before_holocene_a_refused_payload_is_dropped_and_the_honest_batch_after_it_is_taken() {
+    use lockstep_devnet::Junk;
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    // Holocene comes 96 s after genesis: the first batches are derived by the batch queue
+    let options = DevnetOptions { fork_gap: Some(24), ..options() };
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    devnet.step().unwrap();
+    node.sync(&devnet.l1).unwrap();
+    devnet.inject(Junk::InvalidTransaction);
+    let posted = devnet.step().unwrap().unwrap();
+    let holocene = devnet.config().rollup_config(901).hardforks.holocene_time.unwrap();
+    let config = devnet.config().clone();
+    assert!(config.genesis_time + posted.l2_heads[0].1 * config.block_time < holocene);
+    let outcomes = node.sync(&devnet.l1).unwrap();
+    assert!(outcomes.iter().all(|o| match o {
+        StepOutcome::Processed { chains, .. } => chains.iter().all(|c| c.replaced == 0),
+        StepOutcome::Reorged { .. } => true,
+    }));
+    devnet.step().unwrap();
+    node.sync(&devnet.l1).unwrap();
+    // the refused attributes were dropped, and the sequencer's own batch, queued behind them
+    // in the same L1 block, gave the very blocks the sequencer built
+    assert_same_blocks(&devnet, &node);
+}

@@ -51,11 +51,11 @@ pub struct BatchedBlock<'a> {
     pub epoch_hash: B256,
 }
 
-/// The span batch of consecutive `blocks`, carrying their non-deposit transactions.
-pub fn span_batch(
-    rollup: &RollupConfig,
+/// The singular batches of consecutive `blocks`, carrying their non-deposit transactions,
+/// and the first block's place in its epoch.
+pub fn singular_batches(
     blocks: &[BatchedBlock<'_>],
-) -> Result<SpanBatch, BatcherError> {
+) -> Result<(Vec<SingleBatch>, u64), BatcherError> {
     let first = blocks.first().ok_or(BatcherError::Empty)?;
     // the first block's place in its epoch comes from its L1 info deposit
     let seq_num = first
@@ -65,7 +65,7 @@ pub fn span_batch(
         .and_then(|tx| tx.as_deposit())
         .and_then(|tx| L1BlockInfo::decode(&tx.input).ok())
         .map_or(0, |(_, info)| info.sequence_number);
-    let batches: Vec<SingleBatch> = blocks
+    let batches = blocks
         .iter()
         .map(|b| SingleBatch {
             parent_hash: b.block.header.parent_hash,
@@ -81,6 +81,15 @@ pub fn span_batch(
                 .collect(),
         })
         .collect();
+    Ok((batches, seq_num))
+}
+
+/// The span batch of consecutive `blocks`, carrying their non-deposit transactions.
+pub fn span_batch(
+    rollup: &RollupConfig,
+    blocks: &[BatchedBlock<'_>],
+) -> Result<SpanBatch, BatcherError> {
+    let (batches, seq_num) = singular_batches(blocks)?;
     SpanBatch::from_batches(&batches, seq_num, rollup.genesis.l2_time)
         .map_err(|e| BatcherError::SpanBatch(e.to_string()))
 }
