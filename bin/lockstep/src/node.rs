@@ -18,9 +18,11 @@ pub(crate) struct NodeArgs {
     /// The L1's Ethereum JSON-RPC endpoint.
     #[arg(long = "l1.rpc", env = "LOCKSTEP_L1_RPC", value_name = "URL")]
     l1_rpc: String,
-    /// The L1 beacon API, for blob batcher data (`/eth/v1/beacon/blobs/{block}`). Default: the
-    /// --l1.rpc URL, which is where anvil serves it. Every blob is checked against its
-    /// versioned hash (KZG commitment) before use.
+    /// The L1 beacon API, for blob batcher data: an L1 block's slot comes from the beacon
+    /// genesis time and seconds per slot (`/eth/v1/beacon/genesis`, `/eth/v1/config/spec`),
+    /// and the batcher's blobs from `/eth/v1/beacon/blobs/{slot}?versioned_hashes=...`.
+    /// Default: the --l1.rpc URL, which is where anvil serves it. Every blob used is checked
+    /// against its versioned hash (KZG commitment).
     #[arg(long = "l1.beacon", env = "LOCKSTEP_L1_BEACON", value_name = "URL")]
     l1_beacon: Option<String>,
     /// The database directory, shared by every chain.

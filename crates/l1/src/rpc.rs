@@ -14,7 +14,12 @@ pub struct JsonRpcL1 {
     chain_id: u64,
     beacon: String,
     http: reqwest::Client,
+    /// The beacon chain's genesis time and seconds per slot, read once.
+    slots: std::sync::OnceLock<(u64, u64)>,
 }
+
+/// Seconds per slot when the beacon API does not serve its spec (anvil does not).
+const DEFAULT_SECONDS_PER_SLOT: u64 = 12;
 
 fn unreachable(err: impl std::fmt::Display) -> L1Error {
     L1Error::Unreachable(err.to_string())
@@ -31,21 +36,26 @@ impl JsonRpcL1 {
             .map_err(unreachable)?;
         let provider = RootProvider::new_http(url);
         let chain_id = runtime.block_on(provider.get_chain_id()).map_err(unreachable)?;
-        Ok(Self { provider, runtime, chain_id, beacon, http: reqwest::Client::new() })
+        Ok(Self {
+            provider,
+            runtime,
+            chain_id,
+            beacon,
+            http: reqwest::Client::new(),
+            slots: std::sync::OnceLock::new(),
+        })
     }
 
-    /// Reads blobs from the beacon API at `url` (`/eth/v1/beacon/blobs/{block}`) instead of the
+    /// Reads blobs from the beacon API at `url` (`/eth/v1/beacon/blobs/{slot}`) instead of the
     /// JSON-RPC URL, which is where anvil serves it.
     pub fn with_beacon(mut self, url: &str) -> Self {
         self.beacon = url.trim_end_matches('/').to_string();
         self
     }
 
-    /// Every blob the beacon API holds for `block_id`, as it answers. (Asking for all and
-    /// keeping the wanted ones here works the same with every server, whatever it makes of a
-    /// `versioned_hashes` filter.)
-    fn beacon_blobs(&self, block_id: &str) -> Result<Vec<Vec<u8>>, L1Error> {
-        let url = format!("{}/eth/v1/beacon/blobs/{block_id}", self.beacon);
+    /// GETs `path` from the beacon API as JSON.
+    fn beacon_get(&self, path: &str) -> Result<serde_json::Value, L1Error> {
+        let url = format!("{}{path}", self.beacon);
         let body = self.runtime.block_on(async {
             let response = self.http.get(&url).send().await.map_err(unreachable)?;
             let status = response.status();
@@ -58,17 +68,55 @@ impl JsonRpcL1 {
             }
             Ok(body)
         })?;
-        let json: serde_json::Value = serde_json::from_slice(&body)
-            .map_err(|e| L1Error::BadResponse(format!("GET {url}: {e}")))?;
+        serde_json::from_slice(&body).map_err(|e| L1Error::BadResponse(format!("GET {url}: {e}")))
+    }
+
+    /// The beacon chain's genesis time and seconds per slot (`/eth/v1/beacon/genesis`,
+    /// `/eth/v1/config/spec`; 12 s when the spec is not served).
+    fn slot_clock(&self) -> Result<(u64, u64), L1Error> {
+        if let Some(clock) = self.slots.get() {
+            return Ok(*clock);
+        }
+        let genesis = self.beacon_get("/eth/v1/beacon/genesis")?;
+        let number = |v: &serde_json::Value| {
+            v.as_str().and_then(|s| s.parse::<u64>().ok()).or_else(|| v.as_u64())
+        };
+        let genesis_time = number(&genesis["data"]["genesis_time"])
+            .ok_or_else(|| L1Error::BadResponse("the beacon genesis has no genesis_time".into()))?;
+        let per_slot = self
+            .beacon_get("/eth/v1/config/spec")
+            .ok()
+            .and_then(|spec| number(&spec["data"]["SECONDS_PER_SLOT"]))
+            .filter(|s| *s > 0)
+            .unwrap_or(DEFAULT_SECONDS_PER_SLOT);
+        Ok(*self.slots.get_or_init(|| (genesis_time, per_slot)))
+    }
+
+    /// The beacon slot of the L1 block at `timestamp`.
+    pub fn slot_of(&self, timestamp: u64) -> Result<u64, L1Error> {
+        let (genesis_time, per_slot) = self.slot_clock()?;
+        slot_at(genesis_time, per_slot, timestamp)
+    }
+
+    /// The blobs the beacon API gives for `slot`, asked for by their versioned hashes (a server
+    /// may ignore the filter and give them all: the caller keeps the ones it wants).
+    fn beacon_blobs(&self, slot: u64, hashes: &[B256]) -> Result<Vec<Vec<u8>>, L1Error> {
+        let filter: Vec<String> = hashes.iter().map(|h| format!("versioned_hashes={h}")).collect();
+        let path = if filter.is_empty() {
+            format!("/eth/v1/beacon/blobs/{slot}")
+        } else {
+            format!("/eth/v1/beacon/blobs/{slot}?{}", filter.join("&"))
+        };
+        let json = self.beacon_get(&path)?;
         let data = json["data"]
             .as_array()
-            .ok_or_else(|| L1Error::BadResponse(format!("GET {url}: no data array")))?;
+            .ok_or_else(|| L1Error::BadResponse(format!("GET {path}: no data array")))?;
         data.iter()
             .map(|blob| {
                 // entries are hex strings, or objects with a `blob` field (sidecars)
                 let text = blob.as_str().or_else(|| blob["blob"].as_str()).unwrap_or_default();
                 alloy_primitives::hex::decode(text)
-                    .map_err(|e| L1Error::BadResponse(format!("GET {url}: blob hex: {e}")))
+                    .map_err(|e| L1Error::BadResponse(format!("GET {path}: blob hex: {e}")))
             })
             .collect()
     }
@@ -154,14 +202,22 @@ impl L1Source for JsonRpcL1 {
         if hashes.is_empty() {
             return Ok(Vec::new());
         }
-        let raw = self.beacon_blobs(&block.header.number.to_string())?;
+        let slot = self.slot_of(block.header.timestamp)?;
         let mut found = std::collections::HashMap::new();
-        for bytes in raw {
-            let blob = Blob::try_from(bytes.as_slice())
-                .map_err(|_| L1Error::BadResponse(format!("a blob of {} bytes", bytes.len())))?;
-            let hash = crate::blob_versioned_hash(&blob)?;
-            if hashes.contains(&hash) {
-                found.insert(hash, Box::new(blob));
+        // with the versioned-hash filter first; a server that reads it otherwise (anvil
+        // answers nothing) is asked again for the slot's every blob
+        for filter in [hashes, &[]] {
+            for bytes in self.beacon_blobs(slot, filter)? {
+                let blob = Blob::try_from(bytes.as_slice()).map_err(|_| {
+                    L1Error::BadResponse(format!("a blob of {} bytes", bytes.len()))
+                })?;
+                let hash = crate::blob_versioned_hash(&blob)?;
+                if hashes.contains(&hash) {
+                    found.insert(hash, Box::new(blob));
+                }
+            }
+            if hashes.iter().all(|h| found.contains_key(h)) {
+                break;
             }
         }
         hashes
@@ -169,7 +225,7 @@ impl L1Source for JsonRpcL1 {
             .map(|h| {
                 found.get(h).cloned().ok_or_else(|| {
                     L1Error::BadResponse(format!(
-                        "the beacon API has no blob {h} for L1 block {}",
+                        "the beacon API has no blob {h} for L1 block {} (slot {slot})",
                         block.header.number
                     ))
                 })
@@ -206,5 +262,36 @@ impl L1Node for JsonRpcL1 {
             Ok::<_, L1Error>(())
         })?;
         self.head()
+    }
+}
+
+/// The slot of an L1 block at `timestamp` on a beacon chain that started at `genesis_time` with
+/// `per_slot` seconds a slot. A time before the beacon genesis, or between slots, is an error.
+pub(crate) fn slot_at(genesis_time: u64, per_slot: u64, timestamp: u64) -> Result<u64, L1Error> {
+    let since = timestamp.checked_sub(genesis_time).ok_or_else(|| {
+        L1Error::BadResponse(format!(
+            "L1 block time {timestamp} is before the beacon genesis {genesis_time}"
+        ))
+    })?;
+    if per_slot == 0 || !since.is_multiple_of(per_slot) {
+        return Err(L1Error::BadResponse(format!(
+            "L1 block time {timestamp} falls between slots of {per_slot} s from {genesis_time}"
+        )));
+    }
+    Ok(since / per_slot)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slot_at;
+
+    #[test]
+    fn slots_count_from_the_beacon_genesis() {
+        // Ethereum mainnet: genesis 1606824023, 12 s slots; slot 8626176 (Dencun) at 1710338135
+        assert_eq!(slot_at(1_606_824_023, 12, 1_710_338_135).unwrap(), 8_626_176);
+        assert_eq!(slot_at(100, 12, 100).unwrap(), 0);
+        assert!(slot_at(100, 12, 99).is_err());
+        assert!(slot_at(100, 12, 105).is_err());
+        assert!(slot_at(100, 0, 100).is_err());
     }
 }
