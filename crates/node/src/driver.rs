@@ -1,39 +1,36 @@
 //! The lockstep driver.
 
-use crate::NodeError;
+use crate::{
+    stages::{stages, L1Input, Parts, StepOutput, UnwindInput},
+    NodeError,
+};
 use alloy_primitives::{Address, B256};
 use lockstep_chainspec::ChainSpec;
 use lockstep_chainspec::RollupConfig;
-use lockstep_crosschain::{BatchVerdict, ChainOutput, CrossChainCheck};
-use lockstep_derive::{
-    block_info, op_block, ChainDeriver, DeriveError, Derived, L1Window, L2BlockInfo, L2Chain,
-    L2Window,
-};
-use lockstep_execution::{ChainExecutor, ExecutionError};
+use lockstep_crosschain::{BatchVerdict, CrossChainCheck};
+use lockstep_derive::{block_info, ChainDeriver, L1Window, L2BlockInfo, L2Chain, L2Window};
+use lockstep_execution::ChainExecutor;
 use lockstep_l1::{L1Block, L1Source};
 use lockstep_storage::{
-    tables::{BatchByL1Block, DerivationCursors, L1Blocks, SuperchainBatches},
-    BatchRecord, ChainCursor, ChainProvider, ChainRange, DatabaseEnv, DbTx, DerivationCursor,
-    L1BlockRecord, Overlay, OverlayWrites, TableWrite, TransactionKind, RW,
+    tables::{DerivationCursors, L1Blocks, SuperchainBatches},
+    BatchRecord, ChainCursor, ChainProvider, DatabaseEnv, DbTx, DerivationCursor, L1BlockRecord,
+    TransactionKind,
 };
 use std::sync::Arc;
 
-/// Resets one L1 block may trigger before the node gives up on it.
-const MAX_RESETS_PER_BLOCK: u32 = 4;
-
-struct ChainState {
-    spec: Arc<ChainSpec>,
-    rollup: Arc<RollupConfig>,
-    executor: ChainExecutor,
-    l2: L2Window,
-    deriver: Option<ChainDeriver>,
-    head: L2BlockInfo,
+pub(crate) struct ChainState {
+    pub(crate) spec: Arc<ChainSpec>,
+    pub(crate) rollup: Arc<RollupConfig>,
+    pub(crate) executor: ChainExecutor,
+    pub(crate) l2: L2Window,
+    pub(crate) deriver: Option<ChainDeriver>,
+    pub(crate) head: L2BlockInfo,
     /// The bridge predeploy, whose events the chain's thread extracts as it executes.
-    bridge: Address,
+    pub(crate) bridge: Address,
     /// Bridge events of the blocks executed since the last batch that took them, by block:
     /// the check reads these rather than decoding the receipts again. Cleared whenever the
     /// windows are reloaded (restart, failed step, reorg); the check then reads the database.
-    events: std::collections::BTreeMap<
+    pub(crate) events: std::collections::BTreeMap<
         u64,
         Vec<lockstep_crosschain::Located<lockstep_crosschain::BridgeEvent>>,
     >,
@@ -49,15 +46,15 @@ impl std::fmt::Debug for ChainState {
 }
 
 impl ChainState {
-    fn chain_id(&self) -> u64 {
+    pub(crate) fn chain_id(&self) -> u64 {
         self.spec.chain_id()
     }
 
-    fn genesis_l1(&self) -> u64 {
+    pub(crate) fn genesis_l1(&self) -> u64 {
         self.rollup.genesis.l1.number
     }
 
-    fn cursor(&self) -> ChainCursor {
+    pub(crate) fn cursor(&self) -> ChainCursor {
         ChainCursor {
             chain_id: self.chain_id(),
             number: self.head.block_info.number,
@@ -402,127 +399,29 @@ impl Node {
         block: L1Block,
         blobs: Vec<(B256, Box<lockstep_l1::Blob>)>,
     ) -> Result<StepOutcome, NodeError> {
-        let number = block.header.number;
-        let l1_hash = block.hash;
-        let parent_hash = block.header.parent_hash;
-        let l1_timestamp = block.header.timestamp;
-        let commitments = self.commitments_in(&block);
+        let input = L1Input {
+            number: block.header.number,
+            hash: block.hash,
+            parent_hash: block.header.parent_hash,
+            timestamp: block.header.timestamp,
+            commitments: self.commitments_in(&block),
+        };
         self.l1.insert(block, blobs);
-        self.l1.set_limit(number);
-        // every chain derives and executes on its own thread, against a read snapshot with its
-        // writes buffered; then the writes all land in the one write transaction
-        let (env, l1) = (&self.env, &self.l1);
-        let results: Vec<Result<(ChainStep, OverlayWrites), NodeError>> =
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = self
-                    .chains
-                    .iter_mut()
-                    .map(|chain| {
-                        scope.spawn(move || {
-                            let snapshot = env.tx()?;
-                            let overlay = Overlay::new(&snapshot);
-                            let step = Self::derive_chain(chain, l1, &overlay, number)?;
-                            Ok((step, overlay.into_writes()))
-                        })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|handle| {
-                        handle.join().unwrap_or_else(|_| {
-                            Err(NodeError::Inconsistent("a chain's thread panicked".into()))
-                        })
-                    })
-                    .collect()
-            });
+        self.l1.set_limit(input.number);
         let tx = self.env.tx_mut()?;
-        let previous = last_l1(&tx)?;
-        let mut steps = Vec::new();
-        for result in results {
-            let (step, writes) = result?;
-            writes.apply(&tx)?;
-            steps.push(step);
-        }
-        // DESIGN.md 5.3: T(n), the smallest head timestamp; a batch closes when it grows
-        let safe_timestamp =
-            self.chains.iter().map(|c| c.head.block_info.timestamp).min().unwrap_or_default();
-        let previous_safe = match &previous {
-            Some((_, record)) => record.safe_timestamp,
-            None => self.chains.iter().map(|c| c.spec.genesis.timestamp).min().unwrap_or_default(),
+        let mut out = StepOutput::default();
+        let mut parts = Parts {
+            env: &self.env,
+            chains: &mut self.chains,
+            l1: &self.l1,
+            check: &mut self.check,
         };
-        let batch = if safe_timestamp > previous_safe {
-            let index = tx.cursor::<SuperchainBatches>()?.last()?.map_or(0, |(i, _)| i + 1);
-            let ranges = self
-                .chains
-                .iter()
-                .map(|c| {
-                    let (genesis_ts, genesis_n) =
-                        (c.spec.genesis.timestamp, c.spec.genesis_number());
-                    let bt = c.rollup.block_time;
-                    let first = genesis_n + previous_safe.saturating_sub(genesis_ts) / bt + 1;
-                    let last = genesis_n + safe_timestamp.saturating_sub(genesis_ts) / bt;
-                    ChainRange { chain_id: c.chain_id(), first, last }
-                })
-                .collect();
-            let record = BatchRecord {
-                index,
-                l1_number: number,
-                l1_hash,
-                from_timestamp: previous_safe,
-                to_timestamp: safe_timestamp,
-                ranges,
-            };
-            tx.put::<SuperchainBatches>(&index, &record)?;
-            tx.put::<BatchByL1Block>(&number, &index)?;
-            Some(record)
-        } else {
-            None
-        };
-        // DESIGN.md 5.4-5.6: the check, in the same transaction as the blocks it checks
-        let mut verdicts = Vec::new();
-        if let Some(record) = &batch {
-            let outputs = self.outputs(&tx, record)?;
-            let mut events = Vec::new();
-            for (range, chain) in record.ranges.iter().zip(&mut self.chains) {
-                for number in range.first..=range.last {
-                    match chain.events.remove(&number) {
-                        Some(found) => events.extend(lockstep_crosschain::located_events(
-                            range.chain_id,
-                            record.index,
-                            found,
-                        )),
-                        // executed before a restart: from the stored receipts
-                        None => events.extend(self.check.block_events(
-                            &tx,
-                            range.chain_id,
-                            number,
-                            record.index,
-                        )?),
-                    }
-                }
-                chain.events.retain(|n, _| *n > range.last);
-            }
-            verdicts.push(self.check.check_batch(&tx, record, outputs, &events)?);
+        for mut stage in stages() {
+            stage.execute(&mut parts, &tx, &input, &mut out).map_err(|err| {
+                tracing::debug!(target: "lockstep::node", stage = stage.name(), %err, "stage failed");
+                err
+            })?;
         }
-        for commitment in &commitments {
-            if let Some(updated) = self.check.record_commitment(&tx, commitment)? {
-                verdicts.retain(|v| v.batch != updated.batch);
-                verdicts.push(updated);
-            }
-        }
-        let heads: Vec<ChainCursor> = self.chains.iter().map(ChainState::cursor).collect();
-        for head in &heads {
-            let cursor = DerivationCursor { l1_number: number, l1_hash, head: *head };
-            tx.put::<DerivationCursors>(&head.chain_id, &cursor)?;
-        }
-        let record = L1BlockRecord {
-            hash: l1_hash,
-            parent_hash,
-            timestamp: l1_timestamp,
-            safe_timestamp,
-            heads,
-        };
-        tx.put::<L1Blocks>(&number, &record)?;
         tx.commit()?;
         // keep what a reset may read again: from the earliest reset origin on
         let keep = self
@@ -530,10 +429,10 @@ impl Node {
             .iter()
             .map(|c| ChainDeriver::reset_origin_number(&c.rollup, &c.head))
             .min()
-            .unwrap_or(number)
-            .min(number);
+            .unwrap_or(input.number)
+            .min(input.number);
         self.l1.prune_below(keep);
-        for verdict in verdicts.iter().filter(|v| !v.matches) {
+        for verdict in out.verdicts.iter().filter(|v| !v.matches) {
             let counts: Vec<String> =
                 verdict.counts().iter().map(|(c, n)| format!("{c}={n}")).collect();
             tracing::warn!(
@@ -546,7 +445,13 @@ impl Node {
                 verdict.batch
             );
         }
-        Ok(StepOutcome::Processed { l1_number: number, l1_hash, chains: steps, batch, verdicts })
+        Ok(StepOutcome::Processed {
+            l1_number: input.number,
+            l1_hash: input.hash,
+            chains: out.chains,
+            batch: out.batch,
+            verdicts: out.verdicts,
+        })
     }
 
     /// The sequencer's commitments in `block`: `Committed` logs of the commitment contract in
@@ -573,153 +478,6 @@ impl Node {
         out
     }
 
-    /// Every chain's output at the end of `batch` (DESIGN.md 5.5).
-    fn outputs<T: lockstep_storage::TableRead>(
-        &self,
-        tx: &T,
-        batch: &BatchRecord,
-    ) -> Result<Vec<ChainOutput>, NodeError> {
-        batch
-            .ranges
-            .iter()
-            .map(|range| {
-                let provider = ChainProvider::new(tx, range.chain_id);
-                let missing = |what: &str| {
-                    NodeError::Inconsistent(format!(
-                        "chain {} block {}: no {what}",
-                        range.chain_id, range.last
-                    ))
-                };
-                let header = provider.header(range.last)?.ok_or_else(|| missing("header"))?;
-                let block_hash =
-                    provider.block_hash(range.last)?.ok_or_else(|| missing("block hash"))?;
-                let passer = provider
-                    .message_passer_root(range.last)?
-                    .ok_or_else(|| missing("message passer storage root"))?;
-                Ok(ChainOutput {
-                    chain_id: range.chain_id,
-                    first: range.first,
-                    last: range.last,
-                    block_hash,
-                    state_root: header.state_root,
-                    message_passer_storage_root: passer,
-                    output_root: lockstep_execution::output_root(
-                        header.state_root,
-                        passer,
-                        block_hash,
-                    ),
-                })
-            })
-            .collect()
-    }
-
-    /// Derives and executes what L1 block `number` makes safe on one chain, in `tx`.
-    fn derive_chain<T: TableWrite + std::fmt::Debug>(
-        chain: &mut ChainState,
-        l1: &L1Window,
-        tx: &T,
-        number: u64,
-    ) -> Result<ChainStep, NodeError> {
-        let mut step = ChainStep {
-            chain_id: chain.chain_id(),
-            blocks: 0,
-            transactions: 0,
-            gas: 0,
-            head: chain.head.block_info.number,
-            replaced: 0,
-        };
-        if number < chain.genesis_l1() {
-            return Ok(step);
-        }
-        let mut resets = 0;
-        loop {
-            let deriver = chain.deriver.as_mut().ok_or_else(|| {
-                NodeError::Inconsistent(format!("chain {}: no pipeline", chain.spec.chain_id()))
-            })?;
-            match deriver.next(&L2Chain::new(&chain.l2, tx), chain.head) {
-                Ok(Derived::Attributes(attributes)) => {
-                    let executed = match chain.executor.execute_payload(tx, &attributes.inner) {
-                        Ok(executed) => executed,
-                        Err(ExecutionError::InvalidPayload(reason)) => {
-                            let timestamp = attributes.inner.payload_attributes.timestamp;
-                            let number = chain.head.block_info.number + 1;
-                            if !chain.rollup.is_holocene_active(timestamp) {
-                                // before Holocene the attributes are dropped and derivation
-                                // goes on from the same head
-                                tracing::warn!(
-                                    target: "lockstep::node",
-                                    chain = chain.spec.chain_id(),
-                                    block = number,
-                                    %reason,
-                                    "invalid payload dropped"
-                                );
-                                continue;
-                            }
-                            tracing::warn!(
-                                target: "lockstep::node",
-                                chain = chain.spec.chain_id(),
-                                block = number,
-                                %reason,
-                                "invalid payload replaced by its deposits alone (Holocene)"
-                            );
-                            step.replaced += 1;
-                            let replacement = deriver.deposit_only(&attributes);
-                            // deposits alone cannot be invalid unless the L1 is: that stops
-                            chain.executor.execute_payload(tx, &replacement.inner)?
-                        }
-                        Err(err) => return Err(err.into()),
-                    };
-                    let block = executed.block;
-                    let l2_number = block.header.number;
-                    let mut found = lockstep_crosschain::bridge_events(
-                        chain.chain_id(),
-                        l2_number,
-                        &block.receipts,
-                        &[],
-                        chain.bridge,
-                    );
-                    for event in &mut found {
-                        if let Some(t) = block.transactions.get(event.tx_index as usize) {
-                            event.tx_hash = t.tx_hash();
-                        }
-                    }
-                    chain.events.insert(l2_number, found);
-                    if block.header.requests_hash.is_none() {
-                        // before Isthmus the header does not carry it (from Canyon its
-                        // withdrawals root is the empty root): keep it for output roots
-                        let provider = ChainProvider::new(tx, chain.chain_id());
-                        let root =
-                            provider.storage_root(lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER)?;
-                        provider.put_message_passer_root(block.header.number, root)?;
-                    }
-                    step.blocks += 1;
-                    step.transactions += block.transactions.len() as u64;
-                    step.gas += block.header.gas_used;
-                    chain.head = chain.l2.push(op_block(block.header, block.transactions))?;
-                    step.head = chain.head.block_info.number;
-                }
-                Ok(Derived::Exhausted) => return Ok(step),
-                Err(DeriveError::Reset { reason, .. }) if resets < MAX_RESETS_PER_BLOCK => {
-                    resets += 1;
-                    tracing::warn!(
-                        target: "lockstep::node",
-                        chain = chain.spec.chain_id(),
-                        %reason,
-                        "derivation reset from the chain's head"
-                    );
-                    let origin_number =
-                        ChainDeriver::reset_origin_number(&chain.rollup, &chain.head);
-                    let origin =
-                        l1.get(origin_number).map(|b| block_info(&b)).ok_or_else(|| {
-                            NodeError::Inconsistent(format!("L1 block {origin_number} not held"))
-                        })?;
-                    deriver.reset(&L2Chain::new(&chain.l2, tx), chain.head, origin)?;
-                }
-                Err(err) => return Err(err.into()),
-            }
-        }
-    }
-
     /// Finds the newest committed L1 block that the L1 still has, and unwinds every chain and
     /// every batch record above it, in one write transaction.
     fn unwind_reorg<S: L1Source>(&mut self, source: &S) -> Result<StepOutcome, NodeError> {
@@ -736,61 +494,30 @@ impl Node {
         }
         drop(walker);
         let above = ancestor.as_ref().map_or(0, |(n, _)| n + 1);
-        let mut doomed_batches = Vec::new();
-        let mut batches = tx.cursor::<SuperchainBatches>()?;
-        let mut entry = batches.last()?;
+        let mut batches = Vec::new();
+        let mut walker = tx.cursor::<SuperchainBatches>()?;
+        let mut entry = walker.last()?;
         while let Some((_, record)) = entry {
             if record.l1_number < above {
                 break;
             }
-            doomed_batches.push(record);
-            entry = batches.prev()?;
+            batches.push(record);
+            entry = walker.prev()?;
         }
-        drop(batches);
-        // before the blocks go: the transfers are found again in their receipts
-        self.check.unwind(&tx, &doomed_batches, ancestor.as_ref().map(|(n, _)| *n))?;
+        drop(walker);
+        let input = UnwindInput { ancestor, above, batches };
+        let mut parts = Parts {
+            env: &self.env,
+            chains: &mut self.chains,
+            l1: &self.l1,
+            check: &mut self.check,
+        };
+        // in reverse order: the check is undone while the blocks it read are still there
         let mut unwound = Vec::new();
-        for chain in &self.chains {
-            let provider = ChainProvider::new(&tx, chain.chain_id());
-            let head = provider.head()?.map_or(0, |h| h.number);
-            let target = match &ancestor {
-                Some((_, record)) => record
-                    .heads
-                    .iter()
-                    .find(|h| h.chain_id == chain.chain_id())
-                    .map(|h| h.number)
-                    .ok_or_else(|| {
-                        NodeError::Inconsistent(format!(
-                            "L1 record lacks chain {}",
-                            chain.chain_id()
-                        ))
-                    })?,
-                None => chain.spec.genesis_number(),
-            };
-            provider.unwind_to(target)?;
-            unwound.push((chain.chain_id(), head - target));
+        for mut stage in stages().into_iter().rev() {
+            unwound.extend(stage.unwind(&mut parts, &tx, &input)?);
         }
-        delete_from::<L1Blocks>(&tx, above)?;
-        delete_from::<BatchByL1Block>(&tx, above)?;
-        for record in &doomed_batches {
-            tx.delete::<SuperchainBatches>(&record.index)?;
-        }
-        for chain in &self.chains {
-            match &ancestor {
-                Some((number, record)) => {
-                    let head =
-                        record.heads.iter().find(|h| h.chain_id == chain.chain_id()).copied();
-                    if let Some(head) = head {
-                        let cursor =
-                            DerivationCursor { l1_number: *number, l1_hash: record.hash, head };
-                        tx.put::<DerivationCursors>(&chain.chain_id(), &cursor)?;
-                    }
-                }
-                None => {
-                    tx.delete::<DerivationCursors>(&chain.chain_id())?;
-                }
-            }
-        }
+        let ancestor = input.ancestor;
         tx.commit()?;
         let ancestor = ancestor.map(|(n, _)| n);
         tracing::warn!(target: "lockstep::node", ?ancestor, ?unwound, "L1 reorg: unwound every chain to the common ancestor");
@@ -807,25 +534,6 @@ fn last_l1<K: TransactionKind>(
     tx: &DbTx<'_, K>,
 ) -> Result<Option<(u64, L1BlockRecord)>, NodeError> {
     Ok(tx.cursor::<L1Blocks>()?.last()?)
-}
-
-/// Deletes the entries of a `u64`-keyed table from `from` on.
-fn delete_from<T: lockstep_storage::Table<Key = u64>>(
-    tx: &DbTx<'_, RW>,
-    from: u64,
-) -> Result<(), NodeError> {
-    let mut keys = Vec::new();
-    let mut cursor = tx.cursor::<T>()?;
-    let mut entry = cursor.seek(&from)?;
-    while let Some((key, _)) = entry {
-        keys.push(key);
-        entry = cursor.next()?;
-    }
-    drop(cursor);
-    for key in keys {
-        tx.delete::<T>(&key)?;
-    }
-    Ok(())
 }
 
 /// One chain's place in a database, as [`cursor_report`] reads it.

@@ -1,20 +1,24 @@
 //! The lockstep driver.
 //!
 //! One process follows every chain of the superchain set from L1 alone. For each new L1 block,
-//! [`Node::step`] has every chain's kona-derive pipeline derive what that block makes safe,
+//! [`Node::step`] has every chain's derivation pipeline derive what that block makes safe,
 //! executes it over the shared MDBX state, computes the superchain batch boundary (DESIGN.md
 //! 5.3), and commits everything (every chain's blocks, state, receipts and changesets, the batch
 //! record, the L1 cursor) in one write transaction. A crash at any moment therefore restarts
 //! from the last committed L1 block with every chain at the same cursor. An L1 reorg, found by
 //! parent hash, unwinds every chain and batch record to the common ancestor.
 //!
-//! Good starting points: [`Node::open`], [`Node::step`] and [`Progress`].
+//! The per-L1-block work is a list of stages (`stages`), each one type in one file with
+//! `execute` and `unwind`, as in reth.
+//!
+//! Good starting points: [`Node::open`], [`Node::step`], `stages` and [`Progress`].
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
 
 mod driver;
 mod error;
 mod progress;
+mod stages;
 
 pub use driver::{
     cursor_report, ChainCursorReport, ChainStep, CheckAddresses, CursorReport, Node, StepOutcome,
