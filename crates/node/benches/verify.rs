@@ -1,5 +1,5 @@
 //! End-to-end verify throughput: a devnet history with full blocks is recorded on the embedded
-//! L1, then the node derives and executes both chains from that L1 alone (kona-derive, execution
+//! L1, then the node derives and executes both chains from that L1 alone (our derivation, execution
 //! over MDBX, state roots, one commit per L1 block). Beside it, in the same run, the same blocks
 //! are executed without derivation (attributes taken from the sequencer's blocks), for the
 //! execution-only figure. Medians of several passes, each into a fresh database.
