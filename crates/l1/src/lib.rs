@@ -34,6 +34,44 @@ pub struct L1Block {
     pub receipts: Vec<ReceiptEnvelope>,
 }
 
+impl L1Block {
+    /// Checks that the block holds together: the header hashes to `hash`, and the transactions
+    /// and receipts give the header's transactions root and receipts root. An L1 RPC is not
+    /// trusted to pair them.
+    pub fn check(&self) -> Result<(), L1Error> {
+        let number = self.header.number;
+        let computed = self.header.hash_slow();
+        if computed != self.hash {
+            return Err(L1Error::Mismatched(format!(
+                "block {number}: the header hashes to {computed}, not {}",
+                self.hash
+            )));
+        }
+        if self.receipts.len() != self.transactions.len() {
+            return Err(L1Error::Mismatched(format!(
+                "block {number}: {} transactions but {} receipts",
+                self.transactions.len(),
+                self.receipts.len()
+            )));
+        }
+        let transactions = alloy_consensus::proofs::calculate_transaction_root(&self.transactions);
+        if transactions != self.header.transactions_root {
+            return Err(L1Error::Mismatched(format!(
+                "block {number}: the transactions give root {transactions}, the header {}",
+                self.header.transactions_root
+            )));
+        }
+        let receipts = alloy_consensus::proofs::calculate_receipt_root(&self.receipts);
+        if receipts != self.header.receipts_root {
+            return Err(L1Error::Mismatched(format!(
+                "block {number}: the receipts give root {receipts}, the header {}",
+                self.header.receipts_root
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// What went wrong talking to the L1.
 #[derive(Debug, thiserror::Error)]
 pub enum L1Error {
@@ -49,12 +87,17 @@ pub enum L1Error {
     /// The embedded L1 failed to execute a block.
     #[error("L1 block execution: {0}")]
     Execution(String),
+    /// A block does not hold together: its hash, transactions root or receipts root is not
+    /// what its header and contents give (another block's receipts, say, after a reorg between
+    /// two calls). Retried.
+    #[error("L1 block does not match its header: {0}")]
+    Mismatched(String),
 }
 
 impl L1Error {
     /// Whether retrying later may succeed (the L1 went away), as opposed to a lasting error.
     pub const fn is_temporary(&self) -> bool {
-        matches!(self, Self::Unreachable(_))
+        matches!(self, Self::Unreachable(_) | Self::Mismatched(_))
     }
 }
 

@@ -70,7 +70,14 @@ impl<S: L1Source> L1Source for Retrying<S> {
     }
 
     fn block(&self, number: u64) -> Result<Option<L1Block>, L1Error> {
-        self.retry("reading an L1 block", || self.inner.block(number))
+        // a block that does not hold together is asked for again
+        self.retry("reading an L1 block", || {
+            let block = self.inner.block(number)?;
+            if let Some(block) = &block {
+                block.check()?;
+            }
+            Ok(block)
+        })
     }
 
     fn blobs(

@@ -130,7 +130,7 @@ impl JsonRpcL1 {
             };
             let receipts = self
                 .provider
-                .get_block_receipts(block.header.number.into())
+                .get_block_receipts(alloy_eips::BlockId::hash(block.header.hash))
                 .await
                 .map_err(unreachable)?
                 .unwrap_or_default();
@@ -142,20 +142,15 @@ impl JsonRpcL1 {
                 .collect();
             let receipts: Vec<ReceiptEnvelope> =
                 receipts.into_iter().map(|r| r.inner.map_logs(|log| log.inner)).collect();
-            if receipts.len() != transactions.len() {
-                return Err(L1Error::BadResponse(format!(
-                    "block {} has {} transactions but {} receipts",
-                    block.header.number,
-                    transactions.len(),
-                    receipts.len()
-                )));
-            }
-            Ok(Some(L1Block {
+            let block = L1Block {
                 hash: block.header.hash,
                 header: block.header.inner,
                 transactions,
                 receipts,
-            }))
+            };
+            // the receipts are asked for by the block's hash; the node checks the whole block
+            // against its header (`L1Block::check`), and `Retrying` asks again on a mismatch
+            Ok(Some(block))
         })
     }
 }

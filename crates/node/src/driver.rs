@@ -272,9 +272,11 @@ impl Node {
     }
 
     fn fetch<S: L1Source>(source: &S, number: u64) -> Result<L1Block, NodeError> {
-        source.block(number)?.ok_or_else(|| {
+        let block = source.block(number)?.ok_or_else(|| {
             NodeError::Inconsistent(format!("L1 block {number} disappeared from the L1"))
-        })
+        })?;
+        block.check()?;
+        Ok(block)
     }
 
     /// The blobs of `block`'s transactions to any chain's batch inbox (whoever sent them:
@@ -368,6 +370,8 @@ impl Node {
         let cursor = self.l1_cursor()?;
         let number = cursor.map_or_else(|| self.first_l1(), |(n, _)| n + 1);
         let Some(block) = source.block(number)? else { return Ok(None) };
+        // whatever the source: the block must hold together before anything is derived from it
+        block.check()?;
         if let Some((_, hash)) = cursor {
             if block.header.parent_hash != hash {
                 return self.unwind_reorg(source).map(Some);

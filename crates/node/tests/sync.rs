@@ -716,3 +716,94 @@ fn before_holocene_a_refused_payload_is_dropped_and_the_honest_batch_after_it_is
     // in the same L1 block, gave the very blocks the sequencer built
     assert_same_blocks(&devnet, &node);
 }
+
+/// An L1 RPC that lies now and then: a block with another block's receipts, or with a
+/// transaction left out, or under another block's hash.
+struct Lying<'a, S> {
+    inner: &'a S,
+    calls: std::cell::Cell<u64>,
+    lies: std::cell::Cell<u64>,
+}
+
+impl<S: L1Source> L1Source for Lying<'_, S> {
+    fn chain_id(&self) -> u64 {
+        self.inner.chain_id()
+    }
+    fn head_number(&self) -> Result<u64, lockstep_l1::L1Error> {
+        self.inner.head_number()
+    }
+    fn block(&self, number: u64) -> Result<Option<lockstep_l1::L1Block>, lockstep_l1::L1Error> {
+        let mut block = self.inner.block(number)?;
+        self.calls.set(self.calls.get() + 1);
+        if let Some(b) = block.as_mut().filter(|b| !b.transactions.is_empty()) {
+            if self.calls.get().is_multiple_of(2) {
+                self.lies.set(self.lies.get() + 1);
+                match self.lies.get() % 3 {
+                    // another block's receipts, as a reorg between two calls gives
+                    0 => {
+                        let other = (0..number).rev().find_map(|n| {
+                            self.inner.block(n).ok().flatten().filter(|o| {
+                                o.receipts.len() == b.receipts.len() && o.receipts != b.receipts
+                            })
+                        });
+                        match other {
+                            Some(other) => b.receipts = other.receipts,
+                            None => b.receipts.pop().map_or((), drop),
+                        }
+                    }
+                    1 => {
+                        b.transactions.pop();
+                        b.receipts.pop();
+                    }
+                    _ => b.hash = alloy_primitives::keccak256(b.hash),
+                }
+            }
+        }
+        Ok(block)
+    }
+    fn blobs(
+        &self,
+        block: &lockstep_l1::L1Block,
+        hashes: &[alloy_primitives::B256],
+    ) -> Result<Vec<Box<lockstep_l1::Blob>>, lockstep_l1::L1Error> {
+        self.inner.blobs(block, hashes)
+    }
+}
+
+#[test]
+fn an_l1_that_pairs_a_block_with_other_data_is_caught_and_retried() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options()).unwrap();
+    for _ in 0..4 {
+        devnet.step().unwrap();
+    }
+    // without retries each lie is a clear error, and nothing is written from it
+    let mut node = node_for(&devnet, &dir.path().join("plain"));
+    let lying = Lying { inner: &devnet.l1, calls: 0.into(), lies: 0.into() };
+    let mut caught = 0;
+    loop {
+        match node.sync(&lying) {
+            Ok(_) => break,
+            Err(err) => {
+                assert!(err.to_string().contains("does not match its header"), "{err}");
+                caught += 1;
+                let report = lockstep_node::cursor_report(node.database()).unwrap();
+                assert!(report.consistent(), "after a lie: {report:?}");
+            }
+        }
+    }
+    assert!(caught >= 3, "every kind of lie was told and caught: {caught}");
+    assert_same_blocks(&devnet, &node);
+    // with retries, the node asks again and goes on
+    let mut node = node_for(&devnet, &dir.path().join("retrying"));
+    let lying = Lying { inner: &devnet.l1, calls: 0.into(), lies: 0.into() };
+    let backoff = lockstep_l1::Backoff {
+        initial: std::time::Duration::from_millis(1),
+        max: std::time::Duration::from_millis(5),
+        attempts: None,
+    };
+    node.sync(&lockstep_l1::Retrying::new(&lying, backoff)).unwrap();
+    assert!(lying.lies.get() >= 3);
+    assert_same_blocks(&devnet, &node);
+}
