@@ -61,6 +61,11 @@ pub(crate) struct DevnetArgs {
     /// with zlib whatever --compression says. Default: every fork through Isthmus at genesis.
     #[arg(long, value_name = "SECONDS")]
     fork_gap: Option<u64>,
+    /// The chains' sequencer window in L1 blocks (OP Mainnet's 3,600 by default): past it
+    /// without a batch, derivation fills an epoch with deposit-only blocks. A small window lets
+    /// a run reach it in seconds.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    seq_window_size: Option<u64>,
     /// Run on this Ethereum JSON-RPC L1 (such as anvil started with `--no-mining --timestamp`
     /// one L1 block before the L2 genesis and the test mnemonic's accounts) instead of the
     /// embedded L1.
@@ -119,6 +124,7 @@ pub(crate) fn run(args: &DevnetArgs) -> eyre::Result<bool> {
         seed: args.seed,
         blobs: matches!(args.da, DataAvailability::Blobs),
         fork_gap: args.fork_gap,
+        seq_window_size: args.seq_window_size,
     };
     match &args.l1_rpc {
         Some(url) => {

@@ -80,6 +80,9 @@ pub struct DevnetConfig {
     /// activate Ecotone, Fjord, Granite, Holocene and Isthmus `gap`, `2 gap`, ... seconds after
     /// genesis, so that one run crosses every activation block.
     pub fork_gap: Option<u64>,
+    /// The sequencer window, in L1 blocks: past it without a batch, derivation makes an epoch's
+    /// blocks from deposits alone. 3,600 (OP Mainnet's) unless a test wants it reached in seconds.
+    pub seq_window_size: u64,
 }
 
 impl Default for DevnetConfig {
@@ -94,6 +97,7 @@ impl Default for DevnetConfig {
             gas_limit: 60_000_000,
             l1_origin: (0, B256::ZERO),
             fork_gap: None,
+            seq_window_size: 3600,
         }
     }
 }
@@ -168,7 +172,7 @@ impl DevnetConfig {
             },
             block_time: self.block_time,
             max_sequencer_drift: 600,
-            seq_window_size: 3600,
+            seq_window_size: self.seq_window_size,
             channel_timeout: 300,
             granite_channel_timeout: 50,
             l1_chain_id: L1_CHAIN_ID,

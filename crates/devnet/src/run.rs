@@ -77,6 +77,8 @@ pub struct DevnetOptions {
     /// Start the chains at Delta and activate each later fork this many seconds after the one
     /// before (see [`DevnetConfig::fork_gap`]).
     pub fork_gap: Option<u64>,
+    /// The sequencer window in L1 blocks (default 3,600).
+    pub seq_window_size: Option<u64>,
 }
 
 impl Default for DevnetOptions {
@@ -89,6 +91,7 @@ impl Default for DevnetOptions {
             seed: 1,
             blobs: false,
             fork_gap: None,
+            seq_window_size: None,
         }
     }
 }
@@ -130,6 +133,8 @@ pub struct Devnet<L: L1Node = EmbeddedL1> {
     /// Every batch posted so far.
     pub posted: Vec<PostedBatch>,
     junk: Vec<Junk>,
+    /// Whether the batcher posts nothing (a sequencer gone silent on L1).
+    silent: bool,
 }
 
 /// Malformed batcher data the devnet can post ahead of the next real batch, to show that
@@ -182,7 +187,11 @@ fn sign_eip1559(
 impl Devnet<EmbeddedL1> {
     /// Starts the devnet on the embedded L1, with the sequencer's database in `datadir`.
     pub fn start(datadir: &Path, options: DevnetOptions) -> Result<Self, DevnetRunError> {
-        let config = DevnetConfig { fork_gap: options.fork_gap, ..DevnetConfig::default() };
+        let config = DevnetConfig {
+            fork_gap: options.fork_gap,
+            seq_window_size: options.seq_window_size.unwrap_or(3600),
+            ..DevnetConfig::default()
+        };
         let funded: Vec<(Address, U256)> =
             (0..16).map(|i| (dev_key(i).address(), U256::from(10u128.pow(22)))).collect();
         let l1 = EmbeddedL1::new(crate::L1_CHAIN_ID, config.genesis_time - L1_BLOCK_TIME, &funded);
@@ -199,7 +208,14 @@ impl<L: L1Node> Devnet<L> {
         datadir: &Path,
         options: DevnetOptions,
     ) -> Result<Self, DevnetRunError> {
-        let mut config = DevnetConfig { fork_gap: options.fork_gap, ..DevnetConfig::default() };
+        let mut config = DevnetConfig {
+            fork_gap: options.fork_gap,
+            seq_window_size: options.seq_window_size.unwrap_or(3600),
+            ..DevnetConfig::default()
+        };
+        if config.seq_window_size == 0 {
+            return Err(DevnetRunError::Options("the sequencer window must be positive".into()));
+        }
         let per_l1 = L1_BLOCK_TIME / config.block_time;
         if options.fork_gap.is_some_and(|gap| gap == 0 || !gap.is_multiple_of(config.block_time)) {
             return Err(DevnetRunError::Options(format!(
@@ -256,7 +272,14 @@ impl<L: L1Node> Devnet<L> {
             deposits: BTreeMap::new(),
             posted: vec![],
             junk: vec![],
+            silent: false,
         })
+    }
+
+    /// Stops (or resumes) posting batches and commitments: the sequencer goes on building its
+    /// blocks, but L1 sees none of them.
+    pub fn set_silent(&mut self, silent: bool) {
+        self.silent = silent;
     }
 
     /// Posts `junk` to every chain's inbox ahead of the next batch.
@@ -619,7 +642,13 @@ impl<L: L1Node> Devnet<L> {
         }
         let mut posted = None;
         if self.batch_blocks.len() as u64 >= self.options.blocks_per_batch {
-            posted = Some(self.post_batch()?);
+            if self.silent {
+                // the sequencer's blocks never reach L1
+                self.batch_blocks.clear();
+                self.batch_origins.clear();
+            } else {
+                posted = Some(self.post_batch()?);
+            }
         }
         let mined = self.l1.mine(L1_BLOCK_TIME)?;
         self.collect_deposits()?;

@@ -807,3 +807,34 @@ fn an_l1_that_pairs_a_block_with_other_data_is_caught_and_retried() {
     assert!(lying.lies.get() >= 3);
     assert_same_blocks(&devnet, &node);
 }
+
+#[test]
+fn past_the_sequencer_window_a_silent_sequencers_chains_advance_on_deposits_alone() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions { seq_window_size: Some(4), ..options() };
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    devnet.step().unwrap();
+    node.sync(&devnet.l1).unwrap();
+    let posted = devnet.posted.last().unwrap().l2_heads[0].1;
+    devnet.set_silent(true);
+    for _ in 0..8 {
+        assert!(devnet.step().unwrap().is_none(), "a silent sequencer posts nothing");
+        node.sync(&devnet.l1).unwrap();
+    }
+    let tx = node.database().tx().unwrap();
+    let l1_head = devnet.l1.head_number().unwrap();
+    for chain in node.chain_ids() {
+        let provider = ChainProvider::new(&tx, chain);
+        let head = provider.head().unwrap().unwrap().number;
+        // every epoch whose window has passed is filled: 6 L2 blocks per L1 block
+        let expired_epochs = l1_head - 4 - 1;
+        assert!(head > posted, "chain {chain}: the chain moved on without the sequencer");
+        assert!(head >= expired_epochs * 6, "chain {chain}: head {head} at L1 {l1_head}");
+        for number in posted + 1..=head {
+            let txs = provider.transactions(number).unwrap();
+            assert!(txs.iter().all(|t| t.is_deposit()), "chain {chain} block {number}");
+        }
+    }
+}
