@@ -1,57 +1,16 @@
-//! The L1 info deposit and deposit source hashes: the Isthmus upgrade deposits' source hashes as
-//! the spec gives them, and the L1 info deposits of real OP Sepolia blocks rebuilt byte for byte
-//! from what they say (their source hashes included).
+//! The L1 info deposit and deposit source hashes: the L1 info deposits of real OP Sepolia blocks
+//! rebuilt byte for byte from what they say (their source hashes included). The upgrade
+//! deposits' source hashes are checked against the specs in `pipeline.rs`.
 
 #![allow(clippy::unwrap_used)]
 
 use alloy_eips::eip2718::{Decodable2718, Encodable2718};
-use alloy_primitives::{b256, keccak256, B256};
+use alloy_primitives::{keccak256, B256};
 use lockstep_derive::l1_block_info::{
-    l1_info_source_hash, upgrade_source_hash, user_deposit_source_hash, L1BlockInfo, L1InfoFormat,
+    l1_info_source_hash, user_deposit_source_hash, L1BlockInfo, L1InfoFormat,
 };
 use op_alloy_consensus::OpTxEnvelope;
 use std::io::Read;
-
-#[test]
-fn isthmus_upgrade_source_hashes_are_the_specs() {
-    // shared/specs/specs/protocol/isthmus/derivation.md
-    for (intent, expected) in [
-        (
-            "Isthmus: L1 Block Deployment",
-            b256!("0x3b2d0821ca2411ad5cd3595804d1213d15737188ae4cbd58aa19c821a6c211bf"),
-        ),
-        (
-            "Isthmus: Gas Price Oracle Deployment",
-            b256!("0xfc70b48424763fa3fab9844253b4f8d508f91eb1f7cb11a247c9baec0afb8035"),
-        ),
-        (
-            "Isthmus: Operator Fee Vault Deployment",
-            b256!("0x107a570d3db75e6110817eb024f09f3172657e920634111ce9875d08a16daa96"),
-        ),
-        (
-            "Isthmus: L1 Block Proxy Update",
-            b256!("0xebe8b5cb10ca47e0d8bda8f5355f2d66711a54ddeb0ef1d30e29418c9bf17a0e"),
-        ),
-        (
-            "Isthmus: Gas Price Oracle Proxy Update",
-            b256!("0xecf2d9161d26c54eda6b7bfdd9142719b1e1199a6e5641468d1bf705bc531ab0"),
-        ),
-        (
-            "Isthmus: Operator Fee Vault Proxy Update",
-            b256!("0xad74e1adb877ccbe176b8fa1cc559388a16e090ddbe8b512f5b37d07d887a927"),
-        ),
-        (
-            "Isthmus: Gas Price Oracle Set Isthmus",
-            b256!("0x3ddf4b1302548dd92939826e970f260ba36167f4c25f18390a5e8b194b295319"),
-        ),
-        (
-            "Isthmus: EIP-2935 Contract Deployment",
-            b256!("0xbfb734dae514c5974ddf803e54c1bc43d5cdb4a48ae27e1d9b875a5a150b553a"),
-        ),
-    ] {
-        assert_eq!(upgrade_source_hash(intent), expected, "{intent}");
-    }
-}
 
 #[test]
 fn source_hash_domains_differ() {

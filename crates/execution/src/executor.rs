@@ -170,20 +170,7 @@ impl ChainExecutor {
         tx: &T,
         attrs: &OpPayloadAttributes,
     ) -> Result<ExecutedBlock, ExecutionError> {
-        let chain = self.chain_id();
-        let provider = ChainProvider::new(tx, chain);
-        let head = provider.head()?.ok_or(ExecutionError::NotInitialised(chain))?;
-        let parent = provider.header(head.number)?.ok_or_else(|| {
-            DatabaseError::Inconsistent(format!(
-                "chain {chain}: head header {} missing",
-                head.number
-            ))
-        })?;
-        let header = self.next_header(&parent, head.hash, attrs)?;
-        let outcome = self.execute_transactions(header, attrs, provider.state())?;
-        let block = self.seal(&provider, outcome.header.number, outcome)?;
-        provider.write_block(&block.block)?;
-        Ok(block)
+        self.execute_on_head_with(tx, attrs, |outcome| outcome)
     }
 
     /// Executes a derived payload as an engine does: every transaction must be valid, or the
@@ -193,6 +180,32 @@ impl ChainExecutor {
         &self,
         tx: &T,
         attrs: &OpPayloadAttributes,
+    ) -> Result<ExecutedBlock, ExecutionError> {
+        let refuse = |result: Result<ExecutionOutcome, ExecutionError>| match result {
+            Err(ExecutionError::InvalidAttributes(reason)) => {
+                Err(ExecutionError::InvalidPayload(reason))
+            }
+            Ok(outcome) => match outcome.skipped.first() {
+                Some(rejected) => Err(ExecutionError::InvalidPayload(format!(
+                    "transaction {}: {}",
+                    rejected.index, rejected.reason
+                ))),
+                None => Ok(outcome),
+            },
+            Err(err) => Err(err),
+        };
+        self.execute_on_head_with(tx, attrs, refuse)
+    }
+
+    /// Executes `attrs` on the chain's head; `accept` judges the execution's outcome (or its
+    /// error) before anything is written.
+    fn execute_on_head_with<T: TableWrite + std::fmt::Debug>(
+        &self,
+        tx: &T,
+        attrs: &OpPayloadAttributes,
+        accept: impl FnOnce(
+            Result<ExecutionOutcome, ExecutionError>,
+        ) -> Result<ExecutionOutcome, ExecutionError>,
     ) -> Result<ExecutedBlock, ExecutionError> {
         let chain = self.chain_id();
         let provider = ChainProvider::new(tx, chain);
@@ -204,19 +217,7 @@ impl ChainExecutor {
             ))
         })?;
         let header = self.next_header(&parent, head.hash, attrs)?;
-        let outcome = match self.execute_transactions(header, attrs, provider.state()) {
-            Ok(outcome) => outcome,
-            Err(ExecutionError::InvalidAttributes(reason)) => {
-                return Err(ExecutionError::InvalidPayload(reason))
-            }
-            Err(err) => return Err(err),
-        };
-        if let Some(rejected) = outcome.skipped.first() {
-            return Err(ExecutionError::InvalidPayload(format!(
-                "transaction {}: {}",
-                rejected.index, rejected.reason
-            )));
-        }
+        let outcome = accept(self.execute_transactions(header, attrs, provider.state()))?;
         let block = self.seal(&provider, outcome.header.number, outcome)?;
         provider.write_block(&block.block)?;
         Ok(block)
