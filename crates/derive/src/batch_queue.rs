@@ -244,6 +244,11 @@ impl BatchQueue {
         chain: u64,
     ) -> Result<Option<DerivedBatch>, DeriveError> {
         self.origins.check_epoch(parent, chain)?;
+        // a batch names an epoch no later than the L1 block it was included in (it cannot know
+        // a later block's hash), so one included before the current epoch can never be taken:
+        // dropping it keeps the queue bounded, whatever a batcher posts for the far future
+        let epoch = self.origins.l1_blocks.first().map_or(0, |b| b.number);
+        self.batches.retain(|(inclusion, _)| inclusion.number >= epoch);
         let mut remaining = Vec::with_capacity(self.batches.len());
         let mut found = None;
         let mut batches = std::mem::take(&mut self.batches).into_iter();

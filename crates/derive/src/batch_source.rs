@@ -65,6 +65,9 @@ pub struct BatchSource {
     frames: FrameQueue,
     channels: Channels,
     reading: Option<Reading>,
+    /// How many data items, frames, timed-out channels and batch items have been used up: the
+    /// deriver's proof that a pull which gave nothing still moved on.
+    consumed: u64,
 }
 
 impl BatchSource {
@@ -79,6 +82,7 @@ impl BatchSource {
             frames: FrameQueue::default(),
             channels,
             reading: None,
+            consumed: 0,
         }
     }
 
@@ -100,6 +104,11 @@ impl BatchSource {
             self.channels = Channels::Assembler(ChannelAssembler::default());
         }
         Ok(advanced)
+    }
+
+    /// How much of the L1 data has been used up so far (it only grows).
+    pub const fn consumed(&self) -> u64 {
+        self.consumed
     }
 
     /// Drops the channel being read and the one being assembled (Holocene's flush).
@@ -124,7 +133,10 @@ impl BatchSource {
             self.data = Some(data.into());
         }
         match self.data.as_mut().and_then(VecDeque::pop_front) {
-            Some(data) => Ok(Pull::Ready(data)),
+            Some(data) => {
+                self.consumed += 1;
+                Ok(Pull::Ready(data))
+            }
             None => {
                 self.data = None;
                 Ok(Pull::Eof)
@@ -151,7 +163,9 @@ impl BatchSource {
                 Pull::Eof => return Ok(Pull::Eof),
             }
         }
-        Ok(self.frames.pop().map_or(Pull::NotEnoughData, Pull::Ready))
+        let frame = self.frames.pop();
+        self.consumed += u64::from(frame.is_some());
+        Ok(frame.map_or(Pull::NotEnoughData, Pull::Ready))
     }
 
     fn next_channel(&mut self, l1: &L1Window) -> Result<Pull<Vec<u8>>, DeriveError> {
@@ -160,7 +174,10 @@ impl BatchSource {
         if let Channels::Bank(bank) = &mut self.channels {
             match bank.read(&origin, &self.rollup) {
                 BankRead::Channel(_, data) => return Ok(Pull::Ready(data)),
-                BankRead::TimedOut(_) => return Ok(Pull::NotEnoughData),
+                BankRead::TimedOut(_) => {
+                    self.consumed += 1;
+                    return Ok(Pull::NotEnoughData);
+                }
                 BankRead::Empty => {}
             }
         }
@@ -210,6 +227,7 @@ impl BatchSource {
             self.reading = Some(Reading { bytes: channel.bytes, pos: 0 });
         }
         let Some(reading) = self.reading.as_mut() else { return Ok(Pull::NotEnoughData) };
+        self.consumed += 1;
         let mut rest = &reading.bytes[reading.pos..];
         if rest.is_empty() {
             self.reading = None;

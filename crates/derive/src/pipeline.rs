@@ -20,9 +20,10 @@ use lockstep_chainspec::RollupConfig;
 use op_alloy_rpc_types_engine::OpPayloadAttributes;
 use std::sync::Arc;
 
-/// Pulls in a row that yield nothing new (no attributes, no new origin) before the pipeline
-/// counts as stalled: a bound no honest input comes near, since every pull consumes data.
-pub const MAX_IDLE_STEPS: u64 = 1_000_000;
+/// Pulls in a row that yield nothing and use up no L1 data before the pipeline counts as
+/// stalled (a bug, not an input: however many batches a batcher packs into a block, each pull
+/// that reads one resets the count).
+pub const MAX_IDLE_STEPS: u64 = 10_000;
 
 /// The attributes of the next block, with what they build on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,10 +216,15 @@ impl ChainDeriver {
     /// driver to reset from its safe head, or a stop.
     pub fn next(&mut self, l2: &dyn L2Source, cursor: L2BlockInfo) -> Result<Derived, DeriveError> {
         let mut idle = 0u64;
+        let mut consumed = self.source.consumed();
         loop {
             match self.next_attributes(l2, &cursor)? {
                 Pull::Ready(attributes) => return Ok(Derived::Attributes(Box::new(attributes))),
                 Pull::NotEnoughData => {
+                    if self.source.consumed() != consumed {
+                        consumed = self.source.consumed();
+                        idle = 0;
+                    }
                     idle += 1;
                     if idle >= MAX_IDLE_STEPS {
                         return Err(DeriveError::Stalled {

@@ -408,3 +408,54 @@ fn upgrade_transactions_come_only_in_each_forks_activation_block() {
     assert_eq!(L1InfoFormat::at(&rollup, 1032), L1InfoFormat::Ecotone);
     assert_eq!(L1InfoFormat::at(&rollup, 1034), L1InfoFormat::Isthmus);
 }
+
+#[test]
+fn a_block_full_of_invalid_batches_is_read_through_not_taken_for_a_stall() {
+    // more dropped batches in one L1 block than the pipeline's idle bound: every pull uses up
+    // L1 data, so the deriver reads them all and reports the block done
+    let count = 3 * lockstep_derive::MAX_IDLE_STEPS as usize;
+    let key = PrivateKeySigner::from_bytes(&B256::repeat_byte(8)).unwrap();
+    let mut stream = Vec::new();
+    for i in 0..count {
+        let batch = SingleBatch {
+            parent_hash: B256::repeat_byte(0xee),
+            epoch_num: 0,
+            epoch_hash: B256::ZERO,
+            timestamp: 1_720_000_002 + 2 * (i as u64 % 5),
+            transactions: vec![],
+        };
+        let mut encoded = vec![0u8];
+        alloy_rlp::Encodable::encode(&batch, &mut encoded);
+        alloy_rlp::Encodable::encode(&Bytes::from(encoded), &mut stream);
+    }
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut z, &stream).unwrap();
+    let frame = Frame { channel_id: [9; 16], number: 0, data: z.finish().unwrap(), is_last: true };
+    let mut input = vec![0u8];
+    input.extend(frame.encode());
+    let tx = TxEip1559 {
+        chain_id: 1,
+        to: TxKind::Call(OP_INBOX),
+        input: input.into(),
+        ..Default::default()
+    };
+    let sig = key.sign_hash_sync(&tx.signature_hash()).unwrap();
+    let (l1, origin) = window(vec![TxEnvelope::Eip1559(tx.into_signed(sig))]);
+    let genesis = Header { number: 0, timestamp: origin.timestamp, ..Default::default() };
+    let mut rollup = (*op_mainnet()).clone();
+    rollup.genesis.l1 = origin.id();
+    rollup.genesis.l2 = alloy_eips::BlockNumHash { number: 0, hash: genesis.hash_slow() };
+    rollup.genesis.l2_time = origin.timestamp;
+    rollup.genesis.system_config = Some(lockstep_chainspec::GenesisSystemConfig {
+        batcher_address: key.address(),
+        gas_limit: 30_000_000,
+        ..Default::default()
+    });
+    let rollup = Arc::new(rollup);
+    let l2 = lockstep_derive::L2Window::new(10, rollup.clone());
+    let head = l2.push(lockstep_derive::op_block(genesis, vec![])).unwrap();
+    let mut deriver =
+        lockstep_derive::ChainDeriver::new(10, rollup, l1, &l2, head, origin).unwrap();
+    assert!(matches!(deriver.next(&l2, head).unwrap(), lockstep_derive::Derived::Exhausted));
+    assert_eq!(deriver.origin().number, 1, "the batcher's block was read to its end");
+}

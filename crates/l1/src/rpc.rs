@@ -18,6 +18,10 @@ pub struct JsonRpcL1 {
     slots: std::sync::OnceLock<(u64, u64)>,
 }
 
+/// The largest beacon API answer read: a block's every blob, hex-encoded, with room to spare
+/// (a block holds at most a few dozen 128 KiB blobs).
+const MAX_BEACON_RESPONSE: usize = 64 << 20;
+
 /// Seconds per slot when the beacon API does not serve its spec (anvil does not).
 const DEFAULT_SECONDS_PER_SLOT: u64 = 12;
 
@@ -57,9 +61,18 @@ impl JsonRpcL1 {
     fn beacon_get(&self, path: &str) -> Result<serde_json::Value, L1Error> {
         let url = format!("{}{path}", self.beacon);
         let body = self.runtime.block_on(async {
-            let response = self.http.get(&url).send().await.map_err(unreachable)?;
+            let mut response = self.http.get(&url).send().await.map_err(unreachable)?;
             let status = response.status();
-            let body = response.bytes().await.map_err(unreachable)?;
+            // a beacon node that answers without end is cut off, not read into memory
+            let mut body = Vec::new();
+            while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+                if body.len() + chunk.len() > MAX_BEACON_RESPONSE {
+                    return Err(L1Error::BadResponse(format!(
+                        "GET {url}: the answer is over {MAX_BEACON_RESPONSE} bytes"
+                    )));
+                }
+                body.extend_from_slice(&chunk);
+            }
             if !status.is_success() {
                 return Err(L1Error::BadResponse(format!(
                     "GET {url}: {status}: {}",
