@@ -5,6 +5,11 @@ pragma solidity ^0.8.25;
 /// @notice Where the shared sequencer commits, per superchain batch, every chain's output root
 ///         at the batch's end and every ordered pair's burn and mint roots. lockstep checks each
 ///         commitment against what it computed from L1 alone.
+/// @dev    The contract keeps no rules of its own: anyone may post, any number of times. The
+///         verifier decides (DESIGN.md 5.6): only commitments whose `committer` is the set's
+///         sequencer count, and a second, different one for the same batch is itself evidence
+///         of a lying sequencer (`ConflictingCommitment`), which a contract that refused it
+///         would hide.
 contract BatchCommitments {
     struct ChainOutput {
         uint256 chainId;
@@ -19,27 +24,13 @@ contract BatchCommitments {
         bytes32 mintRoot;
     }
 
-    event Committed(uint256 indexed batch, ChainOutput[] outputs, PairRoots[] pairs);
-
-    error NotSequencer();
-    error AlreadyCommitted(uint256 batch);
-
-    /// @notice The only address allowed to commit.
-    address public immutable sequencer;
-
-    /// @notice keccak256(abi.encode(outputs, pairs)) of each committed batch.
-    mapping(uint256 => bytes32) public commitments;
-
-    constructor(address sequencer_) {
-        sequencer = sequencer_;
-    }
+    event Committed(
+        uint256 indexed batch, address indexed committer, ChainOutput[] outputs, PairRoots[] pairs
+    );
 
     function commit(uint256 batch, ChainOutput[] calldata outputs, PairRoots[] calldata pairs)
         external
     {
-        if (msg.sender != sequencer) revert NotSequencer();
-        if (commitments[batch] != bytes32(0)) revert AlreadyCommitted(batch);
-        commitments[batch] = keccak256(abi.encode(outputs, pairs));
-        emit Committed(batch, outputs, pairs);
+        emit Committed(batch, msg.sender, outputs, pairs);
     }
 }

@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 use eyre::{bail, WrapErr};
 use lockstep_devnet::{Devnet, DevnetOptions, PostedBatch};
 use lockstep_l1::{JsonRpcL1, L1Node};
-use lockstep_node::{CheckAddresses, Node, Progress};
+use lockstep_node::{CheckSettings, Node, Progress};
 use lockstep_sequencer::{batcher::Compression, Fault};
 use std::{collections::BTreeMap, path::PathBuf, time::Instant};
 
@@ -37,7 +37,9 @@ pub(crate) struct DevnetArgs {
     #[arg(long, env = "LOCKSTEP_DEVNET_BATCHES", value_name = "N")]
     batches: Option<u64>,
     /// Misbehave on purpose: KIND@BATCH, KIND one of drop-mint, delay-mint, forge-mint,
-    /// alter-amount, reorder-mints, bad-output-root, bad-commitment. Repeatable.
+    /// alter-amount, reorder-mints, bad-output-root, bad-commitment, withhold-commitment.
+    /// Repeatable. Once --batches are checked the run idles on L1 until every commitment
+    /// window has passed, so that a withheld commitment is flagged.
     #[arg(long = "fault", value_name = "KIND@BATCH", value_parser = parse_fault)]
     faults: Vec<Fault>,
     /// L2 blocks per superchain batch: a multiple of 6, the L2 blocks per 12-second L1 block.
@@ -153,9 +155,11 @@ fn drive<L: L1Node>(
     let mut node = Node::open(
         &datadir.join("node"),
         specs,
-        CheckAddresses {
+        CheckSettings {
             bridge: lockstep_devnet::BRIDGE,
+            sequencer: devnet.config().sequencer(),
             commitments: Some(devnet.config().commitments()),
+            commitment_window: devnet.config().commitment_window,
         },
     )
     .wrap_err("opening the verifier")?;
@@ -219,6 +223,13 @@ fn drive<L: L1Node>(
             }
         }
         if args.batches.is_some_and(|n| progress.batches >= n) {
+            // the verdicts are final once every commitment window has run out
+            let mut idle = 0;
+            while node.commitments_pending()? > 0 && idle <= devnet.config().commitment_window {
+                devnet.idle()?;
+                node.sync(&devnet.l1).wrap_err("the verifier stopped")?;
+                idle += 1;
+            }
             break;
         }
         if args.wall_clock {

@@ -4,7 +4,7 @@ use clap::Args;
 use eyre::WrapErr;
 use lockstep_chainspec::SuperchainSet;
 use lockstep_l1::{Backoff, JsonRpcL1, L1Source, Retrying};
-use lockstep_node::{CheckAddresses, Node, Progress};
+use lockstep_node::{CheckSettings, Node, Progress};
 use lockstep_rpc::{LiveStatus, NodeMetrics};
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
@@ -68,7 +68,7 @@ pub(crate) struct NodeArgs {
 pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     let set = SuperchainSet::load(&args.superchain)
         .wrap_err_with(|| format!("loading {}", args.superchain.display()))?;
-    let addresses = CheckAddresses { bridge: set.bridge, commitments: set.commitments };
+    let addresses = CheckSettings::from_set(&set);
     if addresses.commitments.is_none() {
         tracing::warn!("the superchain set names no `commitments` contract: the sequencer's L1 commitments are not checked");
     }

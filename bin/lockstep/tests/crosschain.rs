@@ -102,7 +102,7 @@ mod standalone {
 /// rebuilds its pair's root, every output root is the chain's block, and the roots differ
 /// exactly at the pairs the differences name. Returns the classifications.
 fn verify_evidence(evidence: &Value, sequencer: &DatabaseEnv) -> Vec<String> {
-    assert_eq!(evidence["version"], 1);
+    assert_eq!(evidence["version"], 2);
     assert_eq!(evidence["matches"], false);
     let tx = sequencer.tx().unwrap();
     for chain in evidence["chains"].as_array().unwrap() {
@@ -149,6 +149,11 @@ fn verify_evidence(evidence: &Value, sequencer: &DatabaseEnv) -> Vec<String> {
                 .unwrap();
             assert_eq!(d["computed"], chain["outputRoot"]);
             assert_ne!(d["committed"], d["computed"]);
+        } else if class == "MissingCommitment" {
+            // the batch's own roots stand; only the sequencer's word is missing
+            assert!(d["committed"].is_null() && d["burn"].is_null() && d["mint"].is_null());
+            assert_eq!(evidence["commitment"]["status"], "missing");
+            assert!(d["detail"].as_str().unwrap().contains("no commitment"));
         } else if class == "InvalidCommitment" {
             let (burn, mint) = roots[&key];
             let computed = standalone::bytes32(&d["computed"]);
@@ -199,6 +204,7 @@ fn every_fault_is_flagged_at_its_batch_and_its_evidence_stands_alone() {
         (10, "OrderMismatch"),
         (12, "InvalidOutputRoot"),
         (14, "InvalidCommitment"),
+        (15, "MissingCommitment"),
     ]
     .into();
     let started = Instant::now();
@@ -224,8 +230,10 @@ fn every_fault_is_flagged_at_its_batch_and_its_evidence_stands_alone() {
         "bad-output-root@12",
         "--fault",
         "bad-commitment@14",
+        "--fault",
+        "withhold-commitment@15",
     ]);
-    eprintln!("16-batch devnet with 7 faults: {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!("16-batch devnet with 8 faults: {:.1} s", started.elapsed().as_secs_f64());
     assert_eq!(out.status.code(), Some(3), "flagged batches exit 3: {}", stderr(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["batchesChecked"], 16);

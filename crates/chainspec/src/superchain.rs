@@ -23,8 +23,17 @@ struct SetFile {
     sequencer: Address,
     #[serde(default)]
     commitments: Option<Address>,
+    #[serde(default = "default_commitment_window")]
+    commitment_window: u64,
     #[serde(rename = "chain")]
     chains: Vec<SuperchainChain>,
+}
+
+/// The commitment window when the set file gives none: 300 L1 blocks, an hour at 12 s.
+pub const DEFAULT_COMMITMENT_WINDOW: u64 = 300;
+
+const fn default_commitment_window() -> u64 {
+    DEFAULT_COMMITMENT_WINDOW
 }
 
 /// The chains one lockstep node follows together, read from a TOML file such as
@@ -40,6 +49,9 @@ pub struct SuperchainSet {
     /// The L1 contract where the sequencer commits each batch (DESIGN.md 5.6); without it the
     /// commitments are not checked.
     pub commitments: Option<Address>,
+    /// How many L1 blocks after the one that closes a batch its commitment may come in; past
+    /// them the batch is flagged `MissingCommitment` (DESIGN.md 5.6).
+    pub commitment_window: u64,
     /// The chains, in file order, with their loaded specs.
     pub chains: Vec<(SuperchainChain, ChainSpec)>,
 }
@@ -96,6 +108,7 @@ impl SuperchainSet {
             bridge: file.bridge,
             sequencer: file.sequencer,
             commitments: file.commitments,
+            commitment_window: file.commitment_window,
             chains,
         })
     }

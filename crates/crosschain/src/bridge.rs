@@ -29,12 +29,11 @@ alloy_sol_types::sol! {
         struct ChainOutput { uint256 chainId; uint64 l2Block; bytes32 outputRoot; }
         /// One ordered pair's burn and mint roots.
         struct PairRoots { uint256 source; uint256 destination; bytes32 burnRoot; bytes32 mintRoot; }
-        /// A batch's commitment.
-        event Committed(uint256 indexed batch, ChainOutput[] outputs, PairRoots[] pairs);
-        /// Commits batch `batch`; only the sequencer may.
+        /// A batch's commitment, posted by `committer` (anyone may post; the verifier counts
+        /// only the set's sequencer).
+        event Committed(uint256 indexed batch, address indexed committer, ChainOutput[] outputs, PairRoots[] pairs);
+        /// Commits batch `batch`.
         function commit(uint256 batch, ChainOutput[] outputs, PairRoots[] pairs) external;
-        /// `keccak256(abi.encode(outputs, pairs))` of a committed batch.
-        function commitments(uint256 batch) external view returns (bytes32);
     }
 }
 
@@ -53,6 +52,7 @@ pub fn decode_commitment(l1_block: u64, tx_hash: B256, log: &Log) -> Option<Comm
         batch: u64::try_from(event.batch).ok()?,
         l1_block,
         tx_hash,
+        committer: event.committer,
         outputs: event
             .outputs
             .iter()

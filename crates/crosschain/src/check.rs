@@ -8,7 +8,7 @@ use crate::{
     },
     EventKind,
 };
-use alloy_primitives::{B256, U256};
+use alloy_primitives::{Address, B256, U256};
 use lockstep_primitives::{ChainId, MerkleTree, Transfer};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -310,10 +310,19 @@ pub struct Commitment {
     pub l1_block: u64,
     /// The transaction that posted it.
     pub tx_hash: B256,
+    /// Who posted it (the contract's `msg.sender`).
+    pub committer: Address,
     /// `(chain, L2 block, output root)` per chain.
     pub outputs: Vec<CommittedOutput>,
     /// The burn and mint roots per ordered pair.
     pub pairs: Vec<CommittedPair>,
+}
+
+impl Commitment {
+    /// Whether `other` claims the same outputs and roots (wherever and by whom it was posted).
+    pub fn same_claim(&self, other: &Self) -> bool {
+        self.batch == other.batch && self.outputs == other.outputs && self.pairs == other.pairs
+    }
 }
 
 /// One chain's output in a [`Commitment`].
@@ -597,6 +606,7 @@ mod tests {
             batch: 0,
             l1_block: 3,
             tx_hash: B256::ZERO,
+            committer: Address::ZERO,
             outputs: vec![CommittedOutput {
                 chain_id: U256::from(X),
                 l2_block: 6,

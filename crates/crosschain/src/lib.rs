@@ -27,8 +27,8 @@ pub use check::{
 pub use error::CrossChainError;
 pub use extract::{bridge_events, BridgeEvent, EventKind, Located};
 pub use store::{
-    commitment, flagged, flagged_count, located_events, transfer, verdict, verdicts_checked,
-    CrossChainCheck,
+    commitments, flagged, flagged_count, located_events, transfer, verdict, verdicts_checked,
+    CrossChainCheck, Recorded,
 };
 pub use verdict::{
     BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference, EventLocation,

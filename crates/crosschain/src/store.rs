@@ -6,15 +6,15 @@ use crate::{
     bridge_events,
     check::{check_commitment, check_pairs, transfer_key, BatchEvent, Commitment, TransferKey},
     verdict::{
-        BatchVerdict, ChainOutput, Classification, CommitmentCheck, EventLocation, TransferRecord,
-        EVIDENCE_VERSION,
+        BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference, EventLocation,
+        TransferRecord, EVIDENCE_VERSION,
     },
     CrossChainError,
 };
 use alloy_primitives::{Address, B256, U256};
 use lockstep_primitives::ChainId;
 use lockstep_storage::{
-    tables::{BatchCommitments, BatchVerdicts, FlaggedBatches, Transfers},
+    tables::{BatchByL1Block, BatchCommitments, BatchVerdicts, FlaggedBatches, Transfers},
     BatchRecord, ChainProvider, DbTx, Table, TableRead, TableWrite, TransactionKind,
 };
 use serde::{de::DeserializeOwned, Serialize};
@@ -40,6 +40,20 @@ pub struct CrossChainCheck {
     pub chains: Vec<ChainId>,
     /// The bridge predeploy, the same on every chain.
     pub bridge: Address,
+    /// The shared sequencer: the only committer whose commitments count.
+    pub sequencer: Address,
+    /// How many L1 blocks after the one that closed a batch its commitment may come in
+    /// (DESIGN.md 5.6); past them the batch is flagged `MissingCommitment`.
+    pub commitment_window: u64,
+}
+
+/// What became of a commitment read from L1.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recorded {
+    /// Not counted, for the reason given (it is not the sequencer's, or it repeats one).
+    Ignored(String),
+    /// Counted; the verdict of its batch if that batch was already checked (and so rewritten).
+    Counted(Option<BatchVerdict>),
 }
 
 impl CrossChainCheck {
@@ -127,29 +141,61 @@ impl CrossChainCheck {
             differences: checked.differences,
             foreign: checked.foreign,
         };
-        if let Some(commitment) = commitment(tx, batch.index)? {
-            apply_commitment(&mut verdict, &commitment);
-        }
-        verdict.settle();
+        self.apply_commitments(&mut verdict, &commitments(tx, batch.index)?, None);
         save_verdict(tx, &verdict)?;
         Ok(verdict)
     }
 
-    /// Records a commitment read from L1. If its batch was already checked, the commitment is
-    /// checked now and the batch's verdict rewritten, which is returned. A second commitment
-    /// for a batch is ignored (the contract refuses one; a reorg may bring it again).
+    /// Records a commitment read from L1 (DESIGN.md 5.6). One whose committer is not the
+    /// set's sequencer, or that repeats a claim already recorded for its batch, is ignored. The
+    /// first counts; a later, different one is `ConflictingCommitment`. If the batch was
+    /// already checked, its verdict is rewritten and returned.
     pub fn record_commitment<T: TableWrite>(
         &self,
         tx: &T,
         commitment: &Commitment,
+    ) -> Result<Recorded, CrossChainError> {
+        if commitment.committer != self.sequencer {
+            return Ok(Recorded::Ignored(format!(
+                "posted by {}, not the set's sequencer {}",
+                commitment.committer, self.sequencer
+            )));
+        }
+        let mut stored = commitments(tx, commitment.batch)?;
+        if let Some(same) = stored.iter().find(|c| c.same_claim(commitment)) {
+            return Ok(Recorded::Ignored(format!(
+                "repeats the commitment of L1 block {} (transaction {})",
+                same.l1_block, same.tx_hash
+            )));
+        }
+        stored.push(commitment.clone());
+        tx.put::<BatchCommitments>(&commitment.batch, &to_json(&stored)?)?;
+        let Some(mut verdict) = verdict(tx, commitment.batch)? else {
+            return Ok(Recorded::Counted(None));
+        };
+        let missing = match verdict.commitment {
+            CommitmentCheck::Missing { due } => Some(due),
+            _ => None,
+        };
+        self.apply_commitments(&mut verdict, &stored, missing);
+        save_verdict(tx, &verdict)?;
+        Ok(Recorded::Counted(Some(verdict)))
+    }
+
+    /// Flags the batch whose commitment window ends with L1 block `l1_number` if the sequencer
+    /// has posted no commitment for it (`MissingCommitment`); returns its rewritten verdict.
+    pub fn commitment_due<T: TableWrite>(
+        &self,
+        tx: &T,
+        l1_number: u64,
     ) -> Result<Option<BatchVerdict>, CrossChainError> {
-        if tx.get::<BatchCommitments>(&commitment.batch)?.is_some() {
+        let Some(closed) = l1_number.checked_sub(self.commitment_window) else { return Ok(None) };
+        let Some(index) = tx.get::<BatchByL1Block>(&closed)? else { return Ok(None) };
+        let Some(mut verdict) = verdict(tx, index)? else { return Ok(None) };
+        if verdict.commitment != CommitmentCheck::NotSeen || !commitments(tx, index)?.is_empty() {
             return Ok(None);
         }
-        tx.put::<BatchCommitments>(&commitment.batch, &to_json(commitment)?)?;
-        let Some(mut verdict) = verdict(tx, commitment.batch)? else { return Ok(None) };
-        apply_commitment(&mut verdict, commitment);
-        verdict.settle();
+        self.apply_commitments(&mut verdict, &[], Some(l1_number));
         save_verdict(tx, &verdict)?;
         Ok(Some(verdict))
     }
@@ -199,46 +245,120 @@ impl CrossChainCheck {
         l1_ancestor: Option<u64>,
         first_doomed: u64,
     ) -> Result<(), CrossChainError> {
-        let mut gone = Vec::new();
+        let after = |l1: u64| l1_ancestor.is_none_or(|a| l1 > a);
+        let mut revisit = std::collections::BTreeSet::new();
+        let mut changed = Vec::new();
         tx.for_each_prefix::<BatchCommitments>(&[], |batch, raw| {
-            let commitment: Commitment = match from_json(BatchCommitments::NAME, &raw) {
+            let stored: Vec<Commitment> = match from_json(BatchCommitments::NAME, &raw) {
                 Ok(c) => c,
                 Err(_) => return Ok(true),
             };
-            if l1_ancestor.is_none_or(|a| commitment.l1_block > a) {
-                gone.push(batch);
+            if stored.iter().any(|c| after(c.l1_block)) {
+                changed.push((batch, stored));
             }
             Ok(true)
         })?;
-        for batch in gone {
-            tx.delete::<BatchCommitments>(&batch)?;
-            if batch >= first_doomed {
-                continue;
+        for (batch, mut stored) in changed {
+            stored.retain(|c| !after(c.l1_block));
+            if stored.is_empty() {
+                tx.delete::<BatchCommitments>(&batch)?;
+            } else {
+                tx.put::<BatchCommitments>(&batch, &to_json(&stored)?)?;
             }
-            if let Some(mut verdict) = verdict(tx, batch)? {
-                verdict.commitment = CommitmentCheck::NotSeen;
-                verdict.differences.retain(|d| !is_commitment(d.classification));
-                verdict.settle();
-                save_verdict(tx, &verdict)?;
+            revisit.insert(batch);
+        }
+        // a `MissingCommitment` found in an L1 block that goes is undone with it: those of the
+        // batches closed in the last window of blocks that stay
+        if let Some(ancestor) = l1_ancestor {
+            for closed in ancestor.saturating_sub(self.commitment_window)..=ancestor {
+                if let Some(batch) = tx.get::<BatchByL1Block>(&closed)? {
+                    revisit.insert(batch);
+                }
             }
         }
+        for batch in revisit.into_iter().filter(|b| *b < first_doomed) {
+            let Some(mut verdict) = verdict(tx, batch)? else { continue };
+            let missing = match verdict.commitment {
+                CommitmentCheck::Missing { due } if !after(due) => Some(due),
+                _ => None,
+            };
+            self.apply_commitments(&mut verdict, &commitments(tx, batch)?, missing);
+            save_verdict(tx, &verdict)?;
+        }
         Ok(())
+    }
+
+    /// Rewrites `verdict`'s commitment status and differences from the commitments recorded
+    /// for its batch (the first counts; any other is a conflict) and whether the window ran
+    /// out, at L1 block `missing`, before the first came.
+    fn apply_commitments(
+        &self,
+        verdict: &mut BatchVerdict,
+        stored: &[Commitment],
+        missing: Option<u64>,
+    ) {
+        verdict.differences.retain(|d| !is_commitment(d.classification));
+        if let Some(due) = missing {
+            verdict.differences.push(Difference {
+                classification: Classification::MissingCommitment,
+                source: 0,
+                destination: 0,
+                burn: None,
+                mint: None,
+                committed: None,
+                computed: None,
+                detail: format!(
+                    "no commitment for batch {} from the sequencer {} in L1 blocks {} to {due} \
+                     (the commitment window is {} blocks)",
+                    verdict.batch, self.sequencer, verdict.l1_block, self.commitment_window
+                ),
+            });
+        }
+        let mut status = CommitmentCheck::NotSeen;
+        if let Some(first) = stored.first() {
+            let found = check_commitment(first, &verdict.chains, &verdict.pairs);
+            let conflicts: Vec<Difference> = stored[1..]
+                .iter()
+                .filter(|c| !c.same_claim(first))
+                .map(|c| Difference {
+                    classification: Classification::ConflictingCommitment,
+                    source: 0,
+                    destination: 0,
+                    burn: None,
+                    mint: None,
+                    committed: None,
+                    computed: None,
+                    detail: format!(
+                        "batch {} committed twice, differently: in L1 block {} (transaction {}) \
+                         and in L1 block {} (transaction {})",
+                        verdict.batch, first.l1_block, first.tx_hash, c.l1_block, c.tx_hash
+                    ),
+                })
+                .collect();
+            status = if found.is_empty() && conflicts.is_empty() {
+                CommitmentCheck::Matches { l1_block: first.l1_block }
+            } else {
+                CommitmentCheck::Invalid { l1_block: first.l1_block }
+            };
+            verdict.differences.extend(found);
+            verdict.differences.extend(conflicts);
+        }
+        if let Some(due) = missing {
+            status = CommitmentCheck::Missing { due };
+        }
+        verdict.commitment = status;
+        verdict.settle();
     }
 }
 
 const fn is_commitment(classification: Classification) -> bool {
-    matches!(classification, Classification::InvalidOutputRoot | Classification::InvalidCommitment)
-}
-
-fn apply_commitment(verdict: &mut BatchVerdict, commitment: &Commitment) {
-    verdict.differences.retain(|d| !is_commitment(d.classification));
-    let found = check_commitment(commitment, &verdict.chains, &verdict.pairs);
-    verdict.commitment = if found.is_empty() {
-        CommitmentCheck::Matches { l1_block: commitment.l1_block }
-    } else {
-        CommitmentCheck::Invalid { l1_block: commitment.l1_block }
-    };
-    verdict.differences.extend(found);
+    matches!(
+        classification,
+        Classification::InvalidOutputRoot
+            | Classification::InvalidCommitment
+            | Classification::MissingCommitment
+            | Classification::ConflictingCommitment
+    )
 }
 
 fn save_verdict<T: TableWrite>(tx: &T, verdict: &BatchVerdict) -> Result<(), CrossChainError> {
@@ -280,11 +400,14 @@ pub fn verdict<T: TableRead>(tx: &T, index: u64) -> Result<Option<BatchVerdict>,
     tx.get::<BatchVerdicts>(&index)?.map(|raw| from_json(BatchVerdicts::NAME, &raw)).transpose()
 }
 
-/// The commitment for batch `index`, if one was read from L1.
-pub fn commitment<T: TableRead>(tx: &T, index: u64) -> Result<Option<Commitment>, CrossChainError> {
-    tx.get::<BatchCommitments>(&index)?
+/// The sequencer's commitments for batch `index` read from L1, in order: the first counts,
+/// any other is a conflict.
+pub fn commitments<T: TableRead>(tx: &T, index: u64) -> Result<Vec<Commitment>, CrossChainError> {
+    Ok(tx
+        .get::<BatchCommitments>(&index)?
         .map(|raw| from_json(BatchCommitments::NAME, &raw))
-        .transpose()
+        .transpose()?
+        .unwrap_or_default())
 }
 
 /// The transfer `(source, destination, nonce)`, if seen.

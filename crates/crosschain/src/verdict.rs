@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// The version of the verdict and evidence JSON.
-pub const EVIDENCE_VERSION: u32 = 1;
+pub const EVIDENCE_VERSION: u32 = 2;
 
 /// The kind of a difference (DESIGN.md 5.4 and 5.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -31,11 +31,15 @@ pub enum Classification {
     InvalidOutputRoot,
     /// The sequencer's L1 commitment names a false burn or mint root.
     InvalidCommitment,
+    /// The sequencer posted no commitment for the batch within the commitment window.
+    MissingCommitment,
+    /// The sequencer posted a second commitment for the batch that differs from the first.
+    ConflictingCommitment,
 }
 
 impl Classification {
     /// Every classification, in order.
-    pub const ALL: [Self; 8] = [
+    pub const ALL: [Self; 10] = [
         Self::MissingMint,
         Self::LateMint,
         Self::UnbackedMint,
@@ -44,6 +48,8 @@ impl Classification {
         Self::OrderMismatch,
         Self::InvalidOutputRoot,
         Self::InvalidCommitment,
+        Self::MissingCommitment,
+        Self::ConflictingCommitment,
     ];
 
     /// The name used in JSON, logs and metrics.
@@ -57,6 +63,8 @@ impl Classification {
             Self::OrderMismatch => "OrderMismatch",
             Self::InvalidOutputRoot => "InvalidOutputRoot",
             Self::InvalidCommitment => "InvalidCommitment",
+            Self::MissingCommitment => "MissingCommitment",
+            Self::ConflictingCommitment => "ConflictingCommitment",
         }
     }
 }
@@ -183,6 +191,12 @@ pub enum CommitmentCheck {
         /// The L1 block holding it.
         #[serde(rename = "l1Block")]
         l1_block: u64,
+    },
+    /// No commitment from the sequencer by the end of the commitment window, which L1 block
+    /// `due` closed (one that comes later is still checked, and the flag stays).
+    Missing {
+        /// The last L1 block of the window.
+        due: u64,
     },
 }
 

@@ -230,8 +230,7 @@ impl<L: L1Node> Devnet<L> {
         }
         // the deployer's first contracts: a portal per chain, then the commitment contract
         let deployer = dev_key(9);
-        let mut commitments = BATCH_COMMITMENTS.init_code().to_vec();
-        commitments.extend(config.sequencer().abi_encode());
+        let commitments = BATCH_COMMITMENTS.init_code().to_vec();
         let portals = config.chains.iter().map(|_| DEPOSIT_PORTAL.init_code().to_vec());
         for (nonce, init) in (0..).zip(portals.chain(std::iter::once(commitments))) {
             let chain_id = l1.chain_id();
@@ -661,6 +660,13 @@ impl<L: L1Node> Devnet<L> {
         Ok(posted)
     }
 
+    /// Mines one L1 block and nothing else: no L2 blocks, no batches. A run that has seen the
+    /// batches it wanted idles until their commitment windows have passed.
+    pub fn idle(&mut self) -> Result<(), DevnetRunError> {
+        self.l1.mine(L1_BLOCK_TIME)?;
+        self.collect_deposits()
+    }
+
     /// Posts every chain's batch and the commitment for the batch just completed.
     fn post_batch(&mut self) -> Result<PostedBatch, DevnetRunError> {
         let index = self.posted.len() as u64;
@@ -740,11 +746,29 @@ impl<L: L1Node> Devnet<L> {
                 });
             }
         }
-        let sequencer_key = dev_key(8);
-        let call = IBatchCommitments::commitCall { batch: U256::from(index), outputs, pairs };
-        let nonce = self.next_nonce(self.l1.chain_id(), sequencer_key.address());
+        if !self.fault_now(FaultKind::WithholdCommitment, index) {
+            let call = IBatchCommitments::commitCall { batch: U256::from(index), outputs, pairs };
+            self.commit_as(&dev_key(8), &call)?;
+        }
+        self.junk.clear();
+        let l2_heads = ids
+            .iter()
+            .enumerate()
+            .map(|(p, c)| (*c, blocks.last().map_or(0, |r| r[p].block.header.number)))
+            .collect();
+        Ok(PostedBatch { index, l1_block: 0, l2_heads, burns, mints })
+    }
+
+    /// Sends `call` to the commitment contract from `key` (the sequencer's, or any other: the
+    /// contract takes every commitment, and the verifier decides which count).
+    pub fn commit_as(
+        &mut self,
+        key: &PrivateKeySigner,
+        call: &IBatchCommitments::commitCall,
+    ) -> Result<(), DevnetRunError> {
+        let nonce = self.next_nonce(self.l1.chain_id(), key.address());
         let raw = sign_eip1559(
-            &sequencer_key,
+            key,
             self.l1.chain_id(),
             nonce,
             TxKind::Call(self.config.commitments()),
@@ -753,13 +777,7 @@ impl<L: L1Node> Devnet<L> {
             1_000_000,
         )?;
         self.l1.send_raw_transaction(&raw)?;
-        self.junk.clear();
-        let l2_heads = ids
-            .iter()
-            .enumerate()
-            .map(|(p, c)| (*c, blocks.last().map_or(0, |r| r[p].block.header.number)))
-            .collect();
-        Ok(PostedBatch { index, l1_block: 0, l2_heads, burns, mints })
+        Ok(())
     }
 
     fn fault_now(&self, kind: FaultKind, batch: u64) -> bool {

@@ -76,9 +76,11 @@ fn main() {
         let mut node = Node::open(
             node_dir.path(),
             specs.clone(),
-            lockstep_node::CheckAddresses {
+            lockstep_node::CheckSettings {
                 bridge: lockstep_devnet::BRIDGE,
+                sequencer: devnet.config().sequencer(),
                 commitments: Some(devnet.config().commitments()),
+                commitment_window: devnet.config().commitment_window,
             },
         )
         .unwrap();

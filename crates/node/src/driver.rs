@@ -64,14 +64,30 @@ impl ChainState {
     }
 }
 
-/// The superchain-wide addresses the cross-chain check reads (DESIGN.md 5.1 and 5.6).
+/// The superchain set's settings that the cross-chain check reads (DESIGN.md 5.1 and 5.6).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CheckAddresses {
+pub struct CheckSettings {
     /// The bridge predeploy, the same on every chain.
     pub bridge: Address,
+    /// The shared sequencer: the only committer whose commitments count.
+    pub sequencer: Address,
     /// The L1 contract where the sequencer commits each batch; `None`: no commitments are
     /// checked.
     pub commitments: Option<Address>,
+    /// L1 blocks after the one that closes a batch within which its commitment must come.
+    pub commitment_window: u64,
+}
+
+impl CheckSettings {
+    /// The settings of a superchain set file.
+    pub fn from_set(set: &lockstep_chainspec::SuperchainSet) -> Self {
+        Self {
+            bridge: set.bridge,
+            sequencer: set.sequencer,
+            commitments: set.commitments,
+            commitment_window: set.commitment_window,
+        }
+    }
 }
 
 /// One chain's part of a processed L1 block.
@@ -138,7 +154,7 @@ impl Node {
     pub fn open(
         datadir: &std::path::Path,
         chains: Vec<ChainSpec>,
-        addresses: CheckAddresses,
+        addresses: CheckSettings,
     ) -> Result<Self, NodeError> {
         let env = DatabaseEnv::open(datadir, lockstep_storage::DatabaseMode::ReadWrite)?;
         Self::with_env(Arc::new(env), chains, addresses)
@@ -148,7 +164,7 @@ impl Node {
     pub fn with_env(
         env: Arc<DatabaseEnv>,
         chains: Vec<ChainSpec>,
-        addresses: CheckAddresses,
+        addresses: CheckSettings,
     ) -> Result<Self, NodeError> {
         if chains.is_empty() {
             return Err(NodeError::Config("the superchain set has no chains".into()));
@@ -186,6 +202,8 @@ impl Node {
         let check = CrossChainCheck {
             chains: states.iter().map(ChainState::chain_id).collect(),
             bridge: addresses.bridge,
+            sequencer: addresses.sequencer,
+            commitment_window: addresses.commitment_window,
         };
         let mut node = Self {
             env,
@@ -242,6 +260,27 @@ impl Node {
     pub fn batches(&self) -> Result<u64, NodeError> {
         let tx = self.env.tx()?;
         Ok(tx.cursor::<SuperchainBatches>()?.last()?.map_or(0, |(index, _)| index + 1))
+    }
+
+    /// How many checked batches still wait for their commitment within the commitment window
+    /// (0 when the set names no commitment contract).
+    pub fn commitments_pending(&self) -> Result<u64, NodeError> {
+        if self.commitments.is_none() {
+            return Ok(0);
+        }
+        let checked = self.batches()?;
+        let tx = self.env.tx()?;
+        let mut pending = 0;
+        // one L1 block closes at most one batch: older ones are past their window
+        for index in checked.saturating_sub(self.check.commitment_window + 1)..checked {
+            let verdict = lockstep_crosschain::verdict(&tx, index)?;
+            if verdict
+                .is_some_and(|v| v.commitment == lockstep_crosschain::CommitmentCheck::NotSeen)
+            {
+                pending += 1;
+            }
+        }
+        Ok(pending)
     }
 
     /// The superchain batch `index`.
@@ -419,6 +458,7 @@ impl Node {
             chains: &mut self.chains,
             l1: &self.l1,
             check: &mut self.check,
+            commitments_checked: self.commitments.is_some(),
         };
         for mut stage in stages() {
             stage.execute(&mut parts, &tx, &input, &mut out).map_err(|err| {
@@ -515,6 +555,7 @@ impl Node {
             chains: &mut self.chains,
             l1: &self.l1,
             check: &mut self.check,
+            commitments_checked: self.commitments.is_some(),
         };
         // in reverse order: the check is undone while the blocks it read are still there
         let mut unwound = Vec::new();

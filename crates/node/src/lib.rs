@@ -21,7 +21,7 @@ mod progress;
 mod stages;
 
 pub use driver::{
-    cursor_report, ChainCursorReport, ChainStep, CheckAddresses, CursorReport, Node, StepOutcome,
+    cursor_report, ChainCursorReport, ChainStep, CheckSettings, CursorReport, Node, StepOutcome,
 };
 pub use error::NodeError;
 pub use progress::Progress;

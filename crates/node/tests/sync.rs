@@ -20,10 +20,12 @@ fn options() -> DevnetOptions {
     DevnetOptions { blocks_per_batch: 6, txs_per_block: 6, seed: 11, ..Default::default() }
 }
 
-fn check_addresses(config: &lockstep_devnet::DevnetConfig) -> lockstep_node::CheckAddresses {
-    lockstep_node::CheckAddresses {
+fn check_addresses(config: &lockstep_devnet::DevnetConfig) -> lockstep_node::CheckSettings {
+    lockstep_node::CheckSettings {
         bridge: lockstep_devnet::BRIDGE,
+        sequencer: config.sequencer(),
         commitments: Some(config.commitments()),
+        commitment_window: config.commitment_window,
     }
 }
 
@@ -114,6 +116,8 @@ fn node_derives_the_sequencers_blocks_from_the_embedded_l1() {
         let check = lockstep_crosschain::CrossChainCheck {
             chains: node.chain_ids(),
             bridge: lockstep_devnet::BRIDGE,
+            sequencer: devnet.config().sequencer(),
+            commitment_window: devnet.config().commitment_window,
         };
         let tx = node.database().tx().unwrap();
         let events = check.events(&tx, &batch).unwrap();
@@ -837,4 +841,77 @@ fn past_the_sequencer_window_a_silent_sequencers_chains_advance_on_deposits_alon
             assert!(txs.iter().all(|t| t.is_deposit()), "chain {chain} block {number}");
         }
     }
+}
+
+fn commit_call(
+    c: &lockstep_crosschain::Commitment,
+) -> lockstep_devnet::contracts::IBatchCommitments::commitCall {
+    use lockstep_devnet::contracts::IBatchCommitments::{commitCall, ChainOutput, PairRoots};
+    commitCall {
+        batch: alloy_primitives::U256::from(c.batch),
+        outputs: c
+            .outputs
+            .iter()
+            .map(|o| ChainOutput {
+                chainId: o.chain_id,
+                l2Block: o.l2_block,
+                outputRoot: o.output_root,
+            })
+            .collect(),
+        pairs: c
+            .pairs
+            .iter()
+            .map(|p| PairRoots {
+                source: p.source,
+                destination: p.destination,
+                burnRoot: p.burn_root,
+                mintRoot: p.mint_root,
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn a_strangers_commitment_is_ignored_and_a_second_different_one_from_the_sequencer_is_flagged() {
+    use lockstep_crosschain::{Classification, CommitmentCheck};
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options()).unwrap();
+    let mut node = node_for(&devnet, &dir.path().join("node"));
+    for _ in 0..2 {
+        devnet.step().unwrap().unwrap();
+        node.sync(&devnet.l1).unwrap();
+    }
+    let first = lockstep_crosschain::commitments(&node.database().tx().unwrap(), 1).unwrap();
+    assert_eq!(first.len(), 1, "the sequencer committed batch 1");
+    assert_eq!(first[0].committer, devnet.config().sequencer());
+    // a stranger commits false roots for batch 1 and, ahead of time, for batch 2
+    let mut forged = commit_call(&first[0]);
+    forged.outputs[0].outputRoot.0[0] ^= 1;
+    devnet.commit_as(&lockstep_devnet::dev_key(3), &forged).unwrap();
+    forged.batch = alloy_primitives::U256::from(2);
+    devnet.commit_as(&lockstep_devnet::dev_key(3), &forged).unwrap();
+    // the sequencer repeats batch 0's commitment word for word: nothing changes
+    let zero = lockstep_crosschain::commitments(&node.database().tx().unwrap(), 0).unwrap();
+    devnet.commit_as(&lockstep_devnet::dev_key(8), &commit_call(&zero[0])).unwrap();
+    for _ in 0..2 {
+        devnet.step().unwrap().unwrap();
+        node.sync(&devnet.l1).unwrap();
+    }
+    for batch in 0..4 {
+        let verdict = node.verdict(batch).unwrap().unwrap();
+        assert!(verdict.matches, "batch {batch}: {:?}", verdict.differences);
+        assert!(matches!(verdict.commitment, CommitmentCheck::Matches { .. }), "batch {batch}");
+    }
+    // the sequencer itself commits batch 1 again, differently
+    let mut second = commit_call(&first[0]);
+    second.pairs[0].mintRoot.0[31] ^= 1;
+    devnet.commit_as(&lockstep_devnet::dev_key(8), &second).unwrap();
+    devnet.step().unwrap().unwrap();
+    node.sync(&devnet.l1).unwrap();
+    let verdict = node.verdict(1).unwrap().unwrap();
+    let classes: Vec<_> = verdict.differences.iter().map(|d| d.classification).collect();
+    assert_eq!(classes, [Classification::ConflictingCommitment]);
+    assert!(!verdict.matches);
+    assert_eq!(node.flagged_count().unwrap(), 1, "only batch 1");
 }

@@ -19,11 +19,13 @@ pub enum FaultKind {
     BadOutputRoot,
     /// Commit a false burn root for the batch.
     BadCommitment,
+    /// Post no commitment for the batch.
+    WithholdCommitment,
 }
 
 impl FaultKind {
     /// Every kind, with its command-line name.
-    pub const ALL: [(Self, &'static str); 7] = [
+    pub const ALL: [(Self, &'static str); 8] = [
         (Self::DropMint, "drop-mint"),
         (Self::DelayMint, "delay-mint"),
         (Self::ForgeMint, "forge-mint"),
@@ -31,6 +33,7 @@ impl FaultKind {
         (Self::ReorderMints, "reorder-mints"),
         (Self::BadOutputRoot, "bad-output-root"),
         (Self::BadCommitment, "bad-commitment"),
+        (Self::WithholdCommitment, "withhold-commitment"),
     ];
 
     /// The command-line name.

@@ -16,7 +16,7 @@ use std::{borrow::Cow, path::Path};
 type RawEntry<'tx> = Option<(Cow<'tx, [u8]>, Cow<'tx, [u8]>)>;
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 const SCHEMA_KEY: &str = "schema_version";
 

@@ -6,7 +6,7 @@
 
 use super::{L1Input, Parts, Stage, StepOutput, UnwindInput};
 use crate::NodeError;
-use lockstep_crosschain::ChainOutput;
+use lockstep_crosschain::{ChainOutput, Recorded};
 use lockstep_storage::{BatchRecord, ChainProvider, DbTx, RW};
 
 /// The cross-chain check.
@@ -49,11 +49,26 @@ impl Stage for CheckStage {
             }
             out.verdicts.push(parts.check.check_batch(tx, record, outputs, &events)?);
         }
+        let mut updated = Vec::new();
         for commitment in &input.commitments {
-            if let Some(updated) = parts.check.record_commitment(tx, commitment)? {
-                out.verdicts.retain(|v| v.batch != updated.batch);
-                out.verdicts.push(updated);
+            match parts.check.record_commitment(tx, commitment)? {
+                Recorded::Ignored(reason) => tracing::warn!(
+                    target: "lockstep::crosschain",
+                    batch = commitment.batch,
+                    l1_block = commitment.l1_block,
+                    tx = %commitment.tx_hash,
+                    %reason,
+                    "commitment ignored"
+                ),
+                Recorded::Counted(verdict) => updated.extend(verdict),
             }
+        }
+        if parts.commitments_checked {
+            updated.extend(parts.check.commitment_due(tx, input.number)?);
+        }
+        for verdict in updated {
+            out.verdicts.retain(|v| v.batch != verdict.batch);
+            out.verdicts.push(verdict);
         }
         Ok(())
     }

@@ -36,6 +36,8 @@ pub(crate) struct Parts<'a> {
     pub(crate) l1: &'a L1Window,
     /// The cross-chain check.
     pub(crate) check: &'a mut CrossChainCheck,
+    /// Whether the set names a commitment contract (so that commitments are due).
+    pub(crate) commitments_checked: bool,
 }
 
 /// The L1 block being processed.
