@@ -265,8 +265,7 @@ rlp_value!(
     crate::models::ChainCursor,
     crate::models::L1BlockRecord,
     crate::models::BatchRecord,
-    crate::models::DerivationCursor,
-    crate::models::DepositOrigin
+    crate::models::DerivationCursor
 );
 
 /// Values stored in their EIP-2718 envelope encoding.
