@@ -28,7 +28,7 @@ pub use error::CrossChainError;
 pub use extract::{bridge_events, BridgeEvent, EventKind, Located};
 pub use store::{
     commitments, flagged, flagged_count, located_events, transfer, verdict, verdicts_checked,
-    CrossChainCheck, Recorded,
+    CrossChainCheck, Recorded, MAX_COMMITMENTS_PER_BATCH,
 };
 pub use verdict::{
     BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference, EventLocation,

@@ -47,6 +47,9 @@ pub struct CrossChainCheck {
     pub commitment_window: u64,
 }
 
+/// At most this many different commitments are kept per batch (the first and the conflicts).
+pub const MAX_COMMITMENTS_PER_BATCH: usize = 16;
+
 /// What became of a commitment read from L1.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recorded {
@@ -166,6 +169,13 @@ impl CrossChainCheck {
             return Ok(Recorded::Ignored(format!(
                 "repeats the commitment of L1 block {} (transaction {})",
                 same.l1_block, same.tx_hash
+            )));
+        }
+        if stored.len() >= MAX_COMMITMENTS_PER_BATCH {
+            // the conflict is already on record; a sequencer spamming more cannot grow the row
+            return Ok(Recorded::Ignored(format!(
+                "batch {} already has {MAX_COMMITMENTS_PER_BATCH} different commitments",
+                commitment.batch
             )));
         }
         stored.push(commitment.clone());
@@ -299,20 +309,14 @@ impl CrossChainCheck {
     ) {
         verdict.differences.retain(|d| !is_commitment(d.classification));
         if let Some(due) = missing {
-            verdict.differences.push(Difference {
-                classification: Classification::MissingCommitment,
-                source: 0,
-                destination: 0,
-                burn: None,
-                mint: None,
-                committed: None,
-                computed: None,
-                detail: format!(
+            verdict.differences.push(set_wide(
+                Classification::MissingCommitment,
+                format!(
                     "no commitment for batch {} from the sequencer {} in L1 blocks {} to {due} \
                      (the commitment window is {} blocks)",
                     verdict.batch, self.sequencer, verdict.l1_block, self.commitment_window
                 ),
-            });
+            ));
         }
         let mut status = CommitmentCheck::NotSeen;
         if let Some(first) = stored.first() {
@@ -320,19 +324,15 @@ impl CrossChainCheck {
             let conflicts: Vec<Difference> = stored[1..]
                 .iter()
                 .filter(|c| !c.same_claim(first))
-                .map(|c| Difference {
-                    classification: Classification::ConflictingCommitment,
-                    source: 0,
-                    destination: 0,
-                    burn: None,
-                    mint: None,
-                    committed: None,
-                    computed: None,
-                    detail: format!(
-                        "batch {} committed twice, differently: in L1 block {} (transaction {}) \
-                         and in L1 block {} (transaction {})",
-                        verdict.batch, first.l1_block, first.tx_hash, c.l1_block, c.tx_hash
-                    ),
+                .map(|c| {
+                    set_wide(
+                        Classification::ConflictingCommitment,
+                        format!(
+                            "batch {} committed twice, differently: in L1 block {} (transaction \
+                             {}) and in L1 block {} (transaction {})",
+                            verdict.batch, first.l1_block, first.tx_hash, c.l1_block, c.tx_hash
+                        ),
+                    )
                 })
                 .collect();
             status = if found.is_empty() && conflicts.is_empty() {
@@ -348,6 +348,20 @@ impl CrossChainCheck {
         }
         verdict.commitment = status;
         verdict.settle();
+    }
+}
+
+/// A difference about the batch as a whole, not one pair or chain (source and destination 0).
+const fn set_wide(classification: Classification, detail: String) -> Difference {
+    Difference {
+        classification,
+        source: 0,
+        destination: 0,
+        burn: None,
+        mint: None,
+        committed: None,
+        computed: None,
+        detail,
     }
 }
 
