@@ -191,6 +191,50 @@ fn verify_evidence(evidence: &Value, sequencer: &DatabaseEnv) -> Vec<String> {
     classes
 }
 
+/// `censor`: the burns of the batch that came in as L1 deposits have no mint. Each names the L1
+/// log that sent it, and the sequencer's own block shows the deposit with the source hash that
+/// log makes (recomputed here); the transfer stays `missing`.
+fn censored_burn_names_its_l1_deposit(
+    evidence: &Value,
+    sequencer: &DatabaseEnv,
+    node: &std::path::Path,
+) {
+    let tx = sequencer.tx().unwrap();
+    let differences = evidence["differences"].as_array().unwrap();
+    assert!(!differences.is_empty());
+    for d in differences {
+        let location = &d["burn"]["location"];
+        let deposit = &location["l1Deposit"];
+        assert!(deposit.is_object(), "a censored burn names its L1 deposit: {d}");
+        assert!(deposit["l1TxHash"].is_string());
+        let mut preimage = standalone::bytes32(&deposit["l1BlockHash"]).to_vec();
+        let mut index = [0u8; 32];
+        index[24..].copy_from_slice(&deposit["logIndex"].as_u64().unwrap().to_be_bytes());
+        preimage.extend_from_slice(&index);
+        let mut outer = [0u8; 32].to_vec();
+        outer.extend_from_slice(&standalone::keccak(&preimage));
+        let source = standalone::keccak(&outer);
+        assert_eq!(standalone::bytes32(&deposit["sourceHash"]), source);
+        let chain = location["chainId"].as_u64().unwrap();
+        let block = location["block"].as_u64().unwrap();
+        let txs = ChainProvider::new(&tx, chain).transactions(block).unwrap();
+        let l2 = &txs[location["txIndex"].as_u64().unwrap() as usize];
+        assert_eq!(l2.as_deposit().map(|t| t.source_hash.0), Some(source), "the L2 deposit");
+        let env = DatabaseEnv::open(node, DatabaseMode::ReadOnly).unwrap();
+        let nonce: alloy_primitives::U256 =
+            d["burn"]["transfer"]["nonce"].as_str().unwrap().parse().unwrap();
+        let record = lockstep_crosschain::transfer(
+            &env.tx().unwrap(),
+            chain,
+            d["burn"]["transfer"]["destination"].as_u64().unwrap(),
+            nonce,
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(record.status, lockstep_crosschain::TransferStatus::Missing);
+    }
+}
+
 #[test]
 fn every_fault_is_flagged_at_its_batch_and_its_evidence_stands_alone() {
     let dir = tempfile::tempdir().unwrap();
@@ -199,6 +243,7 @@ fn every_fault_is_flagged_at_its_batch_and_its_evidence_stands_alone() {
         (1, "MissingMint"),
         (3, "MissingMint"),
         (4, "LateMint"),
+        (5, "MissingMint"),
         (6, "UnbackedMint"),
         (8, "AlteredMint"),
         (10, "OrderMismatch"),
@@ -221,6 +266,8 @@ fn every_fault_is_flagged_at_its_batch_and_its_evidence_stands_alone() {
         "--fault",
         "delay-mint@3",
         "--fault",
+        "censor@5",
+        "--fault",
         "forge-mint@6",
         "--fault",
         "alter-amount@8",
@@ -233,7 +280,7 @@ fn every_fault_is_flagged_at_its_batch_and_its_evidence_stands_alone() {
         "--fault",
         "withhold-commitment@15",
     ]);
-    eprintln!("16-batch devnet with 8 faults: {:.1} s", started.elapsed().as_secs_f64());
+    eprintln!("16-batch devnet with 9 faults: {:.1} s", started.elapsed().as_secs_f64());
     assert_eq!(out.status.code(), Some(3), "flagged batches exit 3: {}", stderr(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(summary["batchesChecked"], 16);
@@ -279,6 +326,9 @@ fn every_fault_is_flagged_at_its_batch_and_its_evidence_stands_alone() {
             let d = &evidence["differences"][0];
             assert_eq!(d["burn"]["location"]["batch"], 3, "the late mint pays batch 3's burn");
         }
+        if *batch == 5 {
+            censored_burn_names_its_l1_deposit(&evidence, &sequencer, &node);
+        }
     }
     // a clean batch has no evidence; an unchecked one is not guessed at
     for (batch, needle) in [("2", "matches"), ("99", "has not been checked")] {
@@ -318,6 +368,22 @@ fn a_long_clean_run_flags_nothing_and_exits_0() {
     // every batch's commitment was seen and agrees
     let env = DatabaseEnv::open(&dir.path().join("devnet/node"), DatabaseMode::ReadOnly).unwrap();
     let tx = env.tx().unwrap();
+    // burns forced in through L1 deposits (one per L1 block) were all paid in their batch
+    let mut forced = 0;
+    lockstep_storage::TableRead::for_each_prefix::<lockstep_storage::tables::Transfers>(
+        &tx,
+        &[],
+        |_, raw| {
+            let record: Value = serde_json::from_slice(&raw).unwrap();
+            if record["burn"]["location"]["l1Deposit"].is_object() {
+                assert_eq!(record["status"], "settled", "{record}");
+                forced += 1;
+            }
+            Ok(true)
+        },
+    )
+    .unwrap();
+    assert!(forced >= 30, "{forced} burns came in as L1 deposits");
     for index in 0..40 {
         let verdict = lockstep_crosschain::verdict(&tx, index).unwrap().unwrap();
         assert!(verdict.matches);

@@ -30,6 +30,8 @@ pub struct BatchEvent {
     pub transfer: Transfer,
     /// Where it was emitted.
     pub location: EventLocation,
+    /// The source hash of its transaction when that is a deposit.
+    pub deposit_source: Option<B256>,
 }
 
 /// What checking a batch's events gives.
@@ -479,7 +481,9 @@ mod tests {
                 log_index: log,
                 tx_hash: B256::with_last_byte(log as u8),
                 batch,
+                l1_deposit: None,
             },
+            deposit_source: None,
         }
     }
 

@@ -35,6 +35,8 @@ pub struct Located<T> {
     pub log_index: u32,
     /// The transaction's hash.
     pub tx_hash: B256,
+    /// The transaction's source hash when it is a deposit (a burn forced in through L1).
+    pub deposit_source: Option<B256>,
 }
 
 fn chain_id(value: U256) -> Option<ChainId> {
@@ -110,6 +112,7 @@ pub fn bridge_events(
                     tx_index: tx_index as u32,
                     log_index: index,
                     tx_hash: tx_hashes.get(tx_index).copied().unwrap_or_default(),
+                    deposit_source: None,
                 });
             }
         }

@@ -32,6 +32,6 @@ pub use store::{
 };
 pub use verdict::{
     BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference, EventLocation,
-    ForeignEvent, PairRoots, ProvenEvent, RecordedEvent, TransferRecord, TransferStatus,
+    ForeignEvent, L1Deposit, PairRoots, ProvenEvent, RecordedEvent, TransferRecord, TransferStatus,
     EVIDENCE_VERSION,
 };

@@ -7,14 +7,16 @@ use crate::{
     check::{check_commitment, check_pairs, transfer_key, BatchEvent, Commitment, TransferKey},
     verdict::{
         BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference, EventLocation,
-        TransferRecord, EVIDENCE_VERSION,
+        L1Deposit, TransferRecord, EVIDENCE_VERSION,
     },
     CrossChainError,
 };
 use alloy_primitives::{Address, B256, U256};
 use lockstep_primitives::ChainId;
 use lockstep_storage::{
-    tables::{BatchByL1Block, BatchCommitments, BatchVerdicts, FlaggedBatches, Transfers},
+    tables::{
+        BatchByL1Block, BatchCommitments, BatchVerdicts, DepositOrigins, FlaggedBatches, Transfers,
+    },
     BatchRecord, ChainProvider, DbTx, Table, TableRead, TableWrite, TransactionKind,
 };
 use serde::{de::DeserializeOwned, Serialize};
@@ -95,10 +97,10 @@ impl CrossChainCheck {
         let with_hashes: Vec<_> = found
             .into_iter()
             .map(|mut event| {
-                event.tx_hash = transactions
-                    .get(event.tx_index as usize)
-                    .map(|t| t.tx_hash())
-                    .unwrap_or_default();
+                if let Some(t) = transactions.get(event.tx_index as usize) {
+                    event.tx_hash = t.tx_hash();
+                    event.deposit_source = t.as_deposit().map(|d| d.source_hash);
+                }
                 event
             })
             .collect();
@@ -117,6 +119,19 @@ impl CrossChainCheck {
         outputs: Vec<ChainOutput>,
         events: &[BatchEvent],
     ) -> Result<BatchVerdict, CrossChainError> {
+        // the burns forced in through L1 name their L1 transaction
+        let mut events = events.to_vec();
+        for event in &mut events {
+            let Some(source) = event.deposit_source else { continue };
+            event.location.l1_deposit = tx.get::<DepositOrigins>(&source)?.map(|o| L1Deposit {
+                l1_block: o.l1_block,
+                l1_block_hash: o.l1_block_hash,
+                l1_tx_hash: o.l1_tx_hash,
+                log_index: o.log_index,
+                source_hash: source,
+            });
+        }
+        let events = &events[..];
         let mut records = BTreeMap::new();
         for event in events {
             let key = transfer_key(&event.transfer);
@@ -404,7 +419,9 @@ pub fn located_events(
                 log_index: event.log_index,
                 tx_hash: event.tx_hash,
                 batch,
+                l1_deposit: None,
             },
+            deposit_source: event.deposit_source,
         })
         .collect()
 }

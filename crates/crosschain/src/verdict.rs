@@ -91,6 +91,26 @@ pub struct EventLocation {
     pub tx_hash: B256,
     /// The superchain batch of the block.
     pub batch: u64,
+    /// For an event of a deposit transaction: the L1 log that made the deposit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l1_deposit: Option<L1Deposit>,
+}
+
+/// The L1 side of a deposit transaction: a burn sent through the deposit portal is forced in
+/// through L1 (DESIGN.md 5.7), and its `MissingMint` names the L1 transaction that sent it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct L1Deposit {
+    /// The L1 block.
+    pub l1_block: u64,
+    /// Its hash (with the log index, it makes the source hash).
+    pub l1_block_hash: B256,
+    /// The L1 transaction.
+    pub l1_tx_hash: B256,
+    /// The `TransactionDeposited` log's index in the L1 block.
+    pub log_index: u64,
+    /// The L2 deposit transaction's source hash.
+    pub source_hash: B256,
 }
 
 /// A leaf of one of a pair's trees, with the proof that it is there.

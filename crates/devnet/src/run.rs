@@ -606,6 +606,44 @@ impl<L: L1Node> Devnet<L> {
         Ok(())
     }
 
+    /// Sends one burn through L1: a deposit to the bridge on one chain (each L1 block the
+    /// other), so that every run exercises the way out of DESIGN.md 5.7. Its mint is due in
+    /// the batch of the L2 block that takes the deposit in.
+    fn deposit_burn(&mut self) -> Result<(), DevnetRunError> {
+        let ids: Vec<u64> = self.config.chains.iter().map(|c| c.chain_id).collect();
+        let head = self.l1.head()?.header.number;
+        let position = head as usize % ids.len();
+        let (source, destination) = (ids[position], ids[(position + 1) % ids.len()]);
+        let who = dev_key((head % u64::from(DEV_ACCOUNTS)) as u32);
+        let to = dev_key(((head + 1) % u64::from(DEV_ACCOUNTS)) as u32).address();
+        let amount = U256::from(1_000_000_000_000u64 + head);
+        let burn = ISuperchainBridge::burnCall {
+            destination: U256::from(destination),
+            token: Address::ZERO,
+            to,
+            amount,
+        };
+        let call = IDepositPortal::depositTransactionCall {
+            to: BRIDGE,
+            value: amount,
+            gasLimit: 200_000,
+            isCreation: false,
+            data: burn.abi_encode().into(),
+        };
+        let nonce = self.next_nonce(self.l1.chain_id(), who.address());
+        let raw = sign_eip1559(
+            &who,
+            self.l1.chain_id(),
+            nonce,
+            TxKind::Call(self.config.deposit_portal(source)),
+            amount,
+            call.abi_encode(),
+            300_000,
+        )?;
+        self.l1.send_raw_transaction(&raw)?;
+        Ok(())
+    }
+
     /// Reads the deposits of the L1 head block, for the first L2 block of that epoch.
     fn collect_deposits(&mut self) -> Result<(), DevnetRunError> {
         let block = self.l1.head()?;
@@ -649,6 +687,7 @@ impl<L: L1Node> Devnet<L> {
                 posted = Some(self.post_batch()?);
             }
         }
+        self.deposit_burn()?;
         let mined = self.l1.mine(L1_BLOCK_TIME)?;
         self.collect_deposits()?;
         if let Some(p) = posted.as_mut() {

@@ -448,6 +448,7 @@ impl Node {
             parent_hash: block.header.parent_hash,
             timestamp: block.header.timestamp,
             commitments: self.commitments_in(&block),
+            deposits: self.deposits_in(&block),
         };
         self.l1.insert(block, blobs);
         self.l1.set_limit(input.number);
@@ -496,6 +497,37 @@ impl Node {
             batch: out.batch,
             verdicts: out.verdicts,
         })
+    }
+
+    /// The user deposits of `block` to every chain's deposit contract: each one's source hash
+    /// and where on L1 it was sent (the log index counts every log of the block, as
+    /// derivation counts it).
+    fn deposits_in(&self, block: &L1Block) -> Vec<(B256, lockstep_storage::DepositOrigin)> {
+        let portals: Vec<Address> =
+            self.chains.iter().map(|c| c.rollup.deposit_contract_address).collect();
+        let mut out = Vec::new();
+        let mut index = 0u64;
+        for (transaction, receipt) in block.transactions.iter().zip(&block.receipts) {
+            let ok = alloy_consensus::TxReceipt::status(receipt);
+            for log in alloy_consensus::TxReceipt::logs(receipt) {
+                let deposit = portals.contains(&log.address)
+                    && log.topics().first()
+                        == Some(&lockstep_derive::deposits::DEPOSIT_EVENT_TOPIC);
+                if ok && deposit {
+                    out.push((
+                        lockstep_derive::l1_block_info::user_deposit_source_hash(block.hash, index),
+                        lockstep_storage::DepositOrigin {
+                            l1_block: block.header.number,
+                            l1_block_hash: block.hash,
+                            l1_tx_hash: *transaction.tx_hash(),
+                            log_index: index,
+                        },
+                    ));
+                }
+                index += 1;
+            }
+        }
+        out
     }
 
     /// The sequencer's commitments in `block`: `Committed` logs of the commitment contract in

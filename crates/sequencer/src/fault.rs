@@ -21,11 +21,13 @@ pub enum FaultKind {
     BadCommitment,
     /// Post no commitment for the batch.
     WithholdCommitment,
+    /// Relay none of the mints of the batch's burns that came in as L1 deposits.
+    Censor,
 }
 
 impl FaultKind {
     /// Every kind, with its command-line name.
-    pub const ALL: [(Self, &'static str); 8] = [
+    pub const ALL: [(Self, &'static str); 9] = [
         (Self::DropMint, "drop-mint"),
         (Self::DelayMint, "delay-mint"),
         (Self::ForgeMint, "forge-mint"),
@@ -34,6 +36,7 @@ impl FaultKind {
         (Self::BadOutputRoot, "bad-output-root"),
         (Self::BadCommitment, "bad-commitment"),
         (Self::WithholdCommitment, "withhold-commitment"),
+        (Self::Censor, "censor"),
     ];
 
     /// The command-line name.

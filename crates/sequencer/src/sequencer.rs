@@ -73,6 +73,8 @@ struct ChainState {
 #[derive(Debug, Clone, Copy)]
 struct Relay {
     transfer: Transfer,
+    /// Whether its burn was forced in through L1 (a deposit), not sent to the sequencer.
+    forced: bool,
 }
 
 /// The shared sequencer: every chain of the set, one database, one system key.
@@ -225,7 +227,7 @@ impl SharedSequencer {
         let ids = self.chain_ids();
         // phase 1: execute every chain's deposits and user transactions to find the burns
         let mut bases = Vec::with_capacity(self.chains.len());
-        let mut burns: Vec<Transfer> = Vec::new();
+        let mut burns: Vec<Relay> = Vec::new();
         let (number, timestamp) = {
             let db = self.env.tx()?;
             let mut round: Option<(u64, u64)> = None;
@@ -271,7 +273,11 @@ impl SharedSequencer {
                 ) {
                     let transfer = event.item.transfer;
                     if event.item.kind == EventKind::Burn && ids.contains(&transfer.destination) {
-                        burns.push(transfer);
+                        let forced = outcome
+                            .transactions
+                            .get(event.tx_index as usize)
+                            .is_some_and(OpTxEnvelope::is_deposit);
+                        burns.push(Relay { transfer, forced });
                     }
                 }
                 bases.push((parent, head.hash, system, outcome.transactions));
@@ -321,16 +327,21 @@ impl SharedSequencer {
     }
 
     /// The relays of this round: one per burn, in order, with any fault of `batch` applied.
-    fn plan_relays(&mut self, batch: u64, burns: Vec<Transfer>) -> Vec<Relay> {
+    fn plan_relays(&mut self, batch: u64, burns: Vec<Relay>) -> Vec<Relay> {
         let mut relays: Vec<Relay> = Vec::with_capacity(burns.len() + self.delayed.len());
         // mints held back by delay-mint go out in the first block of their release batch
         let (due, waiting): (Vec<_>, Vec<_>) =
             std::mem::take(&mut self.delayed).into_iter().partition(|(_, at)| *at <= batch);
         self.delayed = waiting;
         relays.extend(due.into_iter().map(|(relay, _)| relay));
-        relays.extend(burns.into_iter().map(|transfer| Relay { transfer }));
+        relays.extend(burns);
         for (fault, done) in &mut self.faults {
             if *done || fault.batch != batch {
+                continue;
+            }
+            if fault.kind == FaultKind::Censor {
+                // every round of the batch: the burns forced in through L1 go unpaid
+                relays.retain(|r| !r.forced);
                 continue;
             }
             let first = (!relays.is_empty()).then_some(0);
@@ -359,6 +370,7 @@ impl SharedSequencer {
                             to: self.signer.address(),
                             amount: U256::from(1),
                         },
+                        forced: false,
                     });
                     *done = true;
                 }

@@ -265,7 +265,8 @@ rlp_value!(
     crate::models::ChainCursor,
     crate::models::L1BlockRecord,
     crate::models::BatchRecord,
-    crate::models::DerivationCursor
+    crate::models::DerivationCursor,
+    crate::models::DepositOrigin
 );
 
 /// Values stored in their EIP-2718 envelope encoding.

@@ -31,7 +31,7 @@ pub use error::{DatabaseError, DbResult};
 pub use libmdbx::{TransactionKind, RO, RW};
 pub use models::{
     Account, AccountBefore, BatchRecord, ChainCursor, ChainHead, ChainId, ChainRange,
-    DerivationCursor, L1BlockRecord, StorageBefore, TrieNode, TxLocation,
+    DepositOrigin, DerivationCursor, L1BlockRecord, StorageBefore, TrieNode, TxLocation,
 };
 pub use overlay::{Overlay, OverlayWrites, TableRead, TableWrite};
 pub use provider::{ChainProvider, StateChanges, StateProviderDb, StoredBlock};

@@ -417,6 +417,19 @@ pub struct BatchRecord {
     pub ranges: Vec<ChainRange>,
 }
 
+/// Where an L2 user deposit came from on L1: the `TransactionDeposited` log that made it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
+pub struct DepositOrigin {
+    /// The L1 block.
+    pub l1_block: u64,
+    /// Its hash.
+    pub l1_block_hash: B256,
+    /// The L1 transaction that emitted the log.
+    pub l1_tx_hash: B256,
+    /// The log's index in the L1 block (it and the block's hash make the deposit's source hash).
+    pub log_index: u64,
+}
+
 /// A chain's derivation cursor: the L1 block it has been derived through, and its head then.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, alloy_rlp::RlpEncodable, alloy_rlp::RlpDecodable)]
 pub struct DerivationCursor {

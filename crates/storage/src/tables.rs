@@ -4,8 +4,8 @@
 use crate::{
     codec::{Key, NibblePath, Value},
     models::{
-        Account, AccountBefore, BatchRecord, ChainHead, ChainId, DerivationCursor, L1BlockRecord,
-        StorageBefore, TrieNode, TxLocation,
+        Account, AccountBefore, BatchRecord, ChainHead, ChainId, DepositOrigin, DerivationCursor,
+        L1BlockRecord, StorageBefore, TrieNode, TxLocation,
     },
 };
 use alloy_consensus::Header;
@@ -101,4 +101,7 @@ tables! {
     /// The sequencer's per-batch commitments read from L1, by batch index, as JSON written by
     /// `lockstep-crosschain`.
     BatchCommitments: u64 => Vec<u8>;
+    /// The L1 log behind each user deposit, by the deposit's source hash, so that evidence can
+    /// name the L1 transaction of a burn forced in through L1.
+    DepositOrigins: B256 => DepositOrigin;
 }

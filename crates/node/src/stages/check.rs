@@ -7,7 +7,7 @@
 use super::{L1Input, Parts, Stage, StepOutput, UnwindInput};
 use crate::NodeError;
 use lockstep_crosschain::{ChainOutput, Recorded};
-use lockstep_storage::{BatchRecord, ChainProvider, DbTx, RW};
+use lockstep_storage::{tables::DepositOrigins, BatchRecord, ChainProvider, DbTx, RW};
 
 /// The cross-chain check.
 #[derive(Debug, Clone, Copy, Default)]
@@ -25,6 +25,9 @@ impl Stage for CheckStage {
         input: &L1Input,
         out: &mut StepOutput,
     ) -> Result<(), NodeError> {
+        for (source, origin) in &input.deposits {
+            tx.put::<DepositOrigins>(source, origin)?;
+        }
         if let Some(record) = &out.batch {
             let outputs = outputs(tx, record)?;
             let mut events = Vec::new();

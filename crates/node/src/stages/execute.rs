@@ -161,6 +161,7 @@ fn derive_chain<T: TableWrite + std::fmt::Debug>(
                 for event in &mut found {
                     if let Some(t) = block.transactions.get(event.tx_index as usize) {
                         event.tx_hash = t.tx_hash();
+                        event.deposit_source = t.as_deposit().map(|d| d.source_hash);
                     }
                 }
                 chain.events.insert(l2_number, found);

@@ -23,7 +23,7 @@ use crate::{driver::ChainState, ChainStep, NodeError};
 use alloy_primitives::B256;
 use lockstep_crosschain::{BatchVerdict, Commitment, CrossChainCheck};
 use lockstep_derive::L1Window;
-use lockstep_storage::{BatchRecord, DatabaseEnv, DbTx, L1BlockRecord, RW};
+use lockstep_storage::{BatchRecord, DatabaseEnv, DbTx, DepositOrigin, L1BlockRecord, RW};
 
 /// What the stages work on: the node's parts.
 #[derive(Debug)]
@@ -53,6 +53,8 @@ pub(crate) struct L1Input {
     pub(crate) timestamp: u64,
     /// The sequencer's commitments it carries.
     pub(crate) commitments: Vec<Commitment>,
+    /// Its user deposits (to any chain of the set): each one's source hash and L1 log.
+    pub(crate) deposits: Vec<(B256, DepositOrigin)>,
 }
 
 /// What the stages made of an L1 block.
