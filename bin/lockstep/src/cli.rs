@@ -83,6 +83,10 @@ enum DbCommand {
     /// derivation cursor, and the batches closed, checked and flagged. Exits with status 2 if
     /// the chains are not at one L1 cursor or a closed batch has no verdict.
     Status(DatadirArgs),
+    /// Print the cross-chain check's records as stored, one per line in key order: every
+    /// verdict, flagged batch, transfer record and commitment. Two nodes that checked the same
+    /// L1 print the same bytes (`cmp` them).
+    Records(DatadirArgs),
 }
 
 impl Cli {
@@ -100,6 +104,7 @@ impl Cli {
             Command::Init(args) => init(&args),
             Command::Db(DbCommand::Stats(args)) => db_stats(&args),
             Command::Db(DbCommand::Status(args)) => db_status(&args),
+            Command::Db(DbCommand::Records(args)) => db_records(&args),
             Command::Node(args) => crate::node::run(&args),
             Command::Decode(args) => crate::decode::run(&args),
             Command::Devnet(args) => crate::devnet::run(&args).map(drop),
@@ -184,6 +189,43 @@ fn db_status(args: &DatadirArgs) -> eyre::Result<()> {
     if !consistent {
         std::process::exit(2);
     }
+    Ok(())
+}
+
+fn db_records(args: &DatadirArgs) -> eyre::Result<()> {
+    use lockstep_storage::tables;
+    use std::io::Write;
+    let env = DatabaseEnv::open(&args.datadir, DatabaseMode::ReadOnly)
+        .wrap_err_with(|| format!("opening {}", args.datadir.display()))?;
+    let tx = env.tx()?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut failed = None;
+    let mut line = |table: &str, key: String, value: &[u8]| {
+        let written = writeln!(out, "{table} {key} {}", String::from_utf8_lossy(value));
+        if let Err(e) = written {
+            failed.get_or_insert(e);
+        }
+    };
+    tx.for_each_prefix::<tables::BatchVerdicts>(&[], |k, v| {
+        line("verdict", k.to_string(), &v);
+        Ok(true)
+    })?;
+    tx.for_each_prefix::<tables::FlaggedBatches>(&[], |k, v| {
+        line("flagged", k.to_string(), v.to_string().as_bytes());
+        Ok(true)
+    })?;
+    tx.for_each_prefix::<tables::Transfers>(&[], |(s, d, n), v| {
+        line("transfer", format!("{s}/{d}/{n}"), &v);
+        Ok(true)
+    })?;
+    tx.for_each_prefix::<tables::BatchCommitments>(&[], |k, v| {
+        line("commitments", k.to_string(), &v);
+        Ok(true)
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    out.flush()?;
     Ok(())
 }
 

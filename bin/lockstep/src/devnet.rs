@@ -37,8 +37,10 @@ pub(crate) struct DevnetArgs {
     #[arg(long, env = "LOCKSTEP_DEVNET_BATCHES", value_name = "N")]
     batches: Option<u64>,
     /// Misbehave on purpose: KIND@BATCH, KIND one of drop-mint, delay-mint, forge-mint,
-    /// alter-amount, reorder-mints, bad-output-root, bad-commitment, withhold-commitment.
-    /// Repeatable. Once --batches are checked the run idles on L1 until every commitment
+    /// alter-amount, reorder-mints, bad-output-root, bad-commitment, withhold-commitment,
+    /// censor (no mints for the batch's burns sent as L1 deposits), invalid-tx (a transaction
+    /// the engine refuses in chain 901's batch), bad-batch (chain 901's span batch breaks a
+    /// batch rule), offline (nothing built or posted for the sequencer window). Repeatable. Once --batches are checked the run idles on L1 until every commitment
     /// window has passed, so that a withheld commitment is flagged.
     #[arg(long = "fault", value_name = "KIND@BATCH", value_parser = parse_fault)]
     faults: Vec<Fault>,

@@ -20,7 +20,7 @@ use lockstep_primitives::{merkle_root, Transfer};
 use lockstep_sequencer::{
     batcher::{self, BatchedBlock, Compression},
     rpc::SequencerHandle,
-    BuiltBlock, Fault, FaultKind, L1Origin, SharedSequencer,
+    Fault, FaultKind, SharedSequencer,
 };
 use op_alloy_consensus::OpTxEnvelope;
 use rand::{rngs::StdRng, Rng, SeedableRng};
@@ -56,6 +56,9 @@ pub enum DevnetRunError {
     /// Execution failed.
     #[error(transparent)]
     Execution(#[from] lockstep_execution::ExecutionError),
+    /// The sequencer's own derivation (how it follows L1) failed.
+    #[error("following L1: {0}")]
+    Follow(String),
 }
 
 /// Devnet settings.
@@ -127,9 +130,15 @@ pub struct Devnet<L: L1Node = EmbeddedL1> {
     contracts: HashMap<u64, Vec<Address>>,
     nonces: HashMap<(u64, Address), u64>,
     l2_number: u64,
-    batch_blocks: Vec<Vec<BuiltBlock>>,
-    batch_origins: Vec<(u64, B256)>,
-    deposits: BTreeMap<u64, BTreeMap<u64, Vec<OpTxEnvelope>>>,
+    /// The sequencer's own derivation from L1 (op-node's part beside its sequencer).
+    follower: lockstep_node::Node,
+    /// Each chain's last block posted to L1 (or derived from it).
+    posted_through: HashMap<u64, u64>,
+    /// Rounds built since the last batch was posted.
+    unposted_rounds: u64,
+    /// Offline until this L1 block (the `offline` fault).
+    offline_until: Option<u64>,
+    went_offline: bool,
     /// Every batch posted so far.
     pub posted: Vec<PostedBatch>,
     junk: Vec<Junk>,
@@ -248,6 +257,18 @@ impl<L: L1Node> Devnet<L> {
         let origin = l1.mine(L1_BLOCK_TIME)?;
         config.l1_origin = (origin.header.number, origin.hash);
         let chains = config.sequenced_chains();
+        let specs = config.chains.iter().map(|c| config.chain_spec(c.chain_id)).collect();
+        let follower = lockstep_node::Node::open(
+            &datadir.join("follower"),
+            specs,
+            lockstep_node::CheckSettings {
+                bridge: BRIDGE,
+                sequencer: config.sequencer(),
+                commitments: Some(config.commitments()),
+                commitment_window: config.commitment_window,
+            },
+        )
+        .map_err(|e| DevnetRunError::Follow(e.to_string()))?;
         let sequencer = SharedSequencer::open(
             datadir,
             &chains,
@@ -266,9 +287,11 @@ impl<L: L1Node> Devnet<L> {
             sequencer: std::sync::Arc::new(std::sync::Mutex::new(sequencer)),
             nonces: HashMap::new(),
             l2_number: 0,
-            batch_blocks: vec![],
-            batch_origins: vec![],
-            deposits: BTreeMap::new(),
+            follower,
+            posted_through: HashMap::new(),
+            unposted_rounds: 0,
+            offline_until: None,
+            went_offline: false,
             posted: vec![],
             junk: vec![],
             silent: false,
@@ -433,28 +456,10 @@ impl<L: L1Node> Devnet<L> {
                         .collect();
                     (dev_key(7), channel(batcher::span_batch(rollup, &blocks)?)?)
                 }
-                Junk::InvalidTransaction => {
-                    let (mut batches, seq_num) = batcher::singular_batches(batched)?;
-                    let refused = sign_eip1559(
-                        &dev_key(7),
-                        chain,
-                        0,
-                        TxKind::Call(Address::ZERO),
-                        U256::ZERO,
-                        Vec::new(),
-                        1 << 40,
-                    )?;
-                    if let Some(first) = batches.first_mut() {
-                        first.transactions.push(refused.into());
-                    }
-                    let span = lockstep_derive::span_batch::SpanBatch::from_batches(
-                        &batches,
-                        seq_num,
-                        rollup.genesis.l2_time,
-                    )
-                    .map_err(|e| DevnetRunError::Options(e.to_string()))?;
-                    (self.config.batcher_key(chain), channel(span)?)
-                }
+                Junk::InvalidTransaction => (
+                    self.config.batcher_key(chain),
+                    channel(invalid_tx_span(chain, rollup, batched)?)?,
+                ),
                 Junk::BadParentCheck => {
                     let mut span = batcher::span_batch(rollup, batched)?;
                     span.parent_check[0] ^= 0xff;
@@ -644,52 +649,143 @@ impl<L: L1Node> Devnet<L> {
         Ok(())
     }
 
-    /// Reads the deposits of the L1 head block, for the first L2 block of that epoch.
-    fn collect_deposits(&mut self) -> Result<(), DevnetRunError> {
-        let block = self.l1.head()?;
-        let per_chain = self
+    /// The deposits of L1 block `number` to every chain, for the first L2 block of its epoch.
+    fn deposits_of(&self, number: u64) -> Result<BTreeMap<u64, Vec<OpTxEnvelope>>, DevnetRunError> {
+        let block = self
+            .l1
+            .block(number)?
+            .ok_or_else(|| DevnetRunError::Options(format!("the L1 has no block {number}")))?;
+        Ok(self
             .config
             .chains
             .iter()
             .map(|c| (c.chain_id, deposits_in(&block, self.config.deposit_portal(c.chain_id))))
-            .collect();
-        self.deposits.insert(block.header.number, per_chain);
+            .collect())
+    }
+
+    /// The L1 block an L2 block at `timestamp` takes as its epoch: the newest one at or before
+    /// it, and at most `head` (the newest the L1 has). For the L2 blocks of one L1 block's
+    /// time that is the L1 head; for blocks rebuilt after L1 set a chain back, older ones.
+    fn origin_for(&self, timestamp: u64, head: &L1Block) -> Result<L1Block, DevnetRunError> {
+        if timestamp >= head.header.timestamp {
+            return Ok(head.clone());
+        }
+        let behind = (head.header.timestamp - timestamp).div_ceil(L1_BLOCK_TIME);
+        let number = head.header.number.saturating_sub(behind).max(self.config.l1_origin.0);
+        self.l1
+            .block(number)?
+            .ok_or_else(|| DevnetRunError::Options(format!("the L1 has no block {number}")))
+    }
+
+    /// Each chain's head: `(number, timestamp)`.
+    fn heads(&self) -> Result<Vec<(u64, u64, u64)>, DevnetRunError> {
+        let sequencer = self.lock()?;
+        let db = sequencer.database().tx()?;
+        let mut out = Vec::new();
+        for chain in &self.config.chains {
+            let provider = lockstep_storage::ChainProvider::new(&db, chain.chain_id);
+            let head = provider.head()?.map_or(0, |h| h.number);
+            let ts = provider.header(head)?.map_or(0, |h| h.timestamp);
+            out.push((chain.chain_id, head, ts));
+        }
+        Ok(out)
+    }
+
+    /// Follows L1 as op-node's sequencer does: the sequencer's own derivation reads what L1
+    /// holds, and a chain whose derived block differs from the sequencer's (a batch L1 refused,
+    /// a silence past the sequencer window) is taken back to where they agree and given the
+    /// derived blocks. The blocks after them are built again and posted from there.
+    fn follow_l1(&mut self) -> Result<(), DevnetRunError> {
+        self.follower.sync(&self.l1).map_err(|e| DevnetRunError::Follow(e.to_string()))?;
+        let derived_db = self.follower.shared_database();
+        let derived_tx = derived_db.tx()?;
+        for (chain, number, hash) in self.follower.heads() {
+            let handle = self.sequencer.clone();
+            let mut sequencer = handle.lock().map_err(|_| DevnetRunError::Poisoned)?;
+            let ours_tx = sequencer.database().tx()?;
+            let ours = lockstep_storage::ChainProvider::new(&ours_tx, chain);
+            if ours.block_hash(number)? == Some(hash) {
+                continue;
+            }
+            let derived = lockstep_storage::ChainProvider::new(&derived_tx, chain);
+            let our_head = ours.head()?.map_or(0, |h| h.number);
+            let mut ancestor = number.min(our_head);
+            while ancestor > 0 && ours.block_hash(ancestor)? != derived.block_hash(ancestor)? {
+                ancestor -= 1;
+            }
+            let mut blocks = Vec::new();
+            for n in ancestor + 1..=number {
+                let header = derived.header(n)?.ok_or_else(|| {
+                    DevnetRunError::Follow(format!("derived block {n} of chain {chain} missing"))
+                })?;
+                blocks.push((header, derived.transactions(n)?));
+            }
+            drop(ours_tx);
+            tracing::warn!(
+                target: "lockstep::devnet",
+                chain,
+                dropped = our_head - ancestor,
+                adopted = blocks.len(),
+                head = number,
+                "the sequencer follows the chain L1 derived"
+            );
+            sequencer.adopt(chain, ancestor, &blocks)?;
+            // the derived blocks are on L1 already: what follows them is posted anew
+            self.posted_through.insert(chain, number);
+        }
         Ok(())
     }
 
-    /// Runs one L1 block: its L2 blocks on every chain, then (when a batch is complete) the
-    /// batches and the commitment, then mines the L1 block.
+    /// Runs one L1 block: the sequencer follows what L1 derived, builds every chain's L2
+    /// blocks up to the L1 block's time (rebuilding a chain that L1 set back first), posts the
+    /// batches and the commitment when a batch is complete, and mines the L1 block.
     pub fn step(&mut self) -> Result<Option<PostedBatch>, DevnetRunError> {
-        let l2_per_l1 = L1_BLOCK_TIME / self.config.block_time;
-        let origin_block = self.l1.head()?;
-        // the L2 genesis is block 0 of its L1 origin's epoch, so that epoch goes on from 1
-        let first_seq = u64::from(origin_block.header.number == self.config.l1_origin.0);
-        for seq in first_seq..first_seq + l2_per_l1 {
+        let head = self.l1.head()?;
+        if self.offline_until.is_some_and(|until| head.header.number < until) {
+            // offline: nothing built, nothing posted; L1 goes on
+            self.deposit_burn()?;
+            self.l1.mine(L1_BLOCK_TIME)?;
+            return Ok(None);
+        }
+        self.offline_until = None;
+        self.follow_l1()?;
+        let target = head.header.timestamp + L1_BLOCK_TIME;
+        // a chain that L1 set back is built alone up to the others' height
+        let heads = self.heads()?;
+        let top = heads.iter().map(|(_, _, ts)| *ts).max().unwrap_or_default();
+        for (chain, _, mut ts) in heads {
+            while ts < top {
+                ts += self.config.block_time;
+                let origin = self.origin_for(ts, &head)?;
+                let deposits = self.deposits_of(origin.header.number)?;
+                let ours = deposits.get(&chain).cloned().unwrap_or_default();
+                self.lock()?.build_alone(chain, &origin.header, &ours)?;
+            }
+        }
+        let mut ts = top;
+        while ts + self.config.block_time <= target {
+            ts += self.config.block_time;
             self.traffic()?;
-            let deposits = if seq == 0 {
-                self.deposits.remove(&origin_block.header.number).unwrap_or_default()
-            } else {
-                BTreeMap::new()
-            };
-            let origin = L1Origin { header: origin_block.header.clone(), sequence_number: seq };
-            let built = self.lock()?.build(&origin, &deposits)?;
+            let origin = self.origin_for(ts, &head)?;
+            let deposits = self.deposits_of(origin.header.number)?;
+            self.lock()?.build_on(&origin.header, &deposits)?;
             self.l2_number += 1;
-            self.batch_blocks.push(built);
-            self.batch_origins.push((origin_block.header.number, origin_block.hash));
+            self.unposted_rounds += 1;
         }
         let mut posted = None;
-        if self.batch_blocks.len() as u64 >= self.options.blocks_per_batch {
-            if self.silent {
-                // the sequencer's blocks never reach L1
-                self.batch_blocks.clear();
-                self.batch_origins.clear();
-            } else {
-                posted = Some(self.post_batch()?);
+        if self.unposted_rounds >= self.options.blocks_per_batch {
+            self.unposted_rounds = 0;
+            let index =
+                self.follower.batches().map_err(|e| DevnetRunError::Follow(e.to_string()))?;
+            if self.fault_now(FaultKind::Offline, index) && !self.went_offline {
+                self.went_offline = true;
+                self.offline_until = Some(head.header.number + self.config.seq_window_size + 2);
+            } else if !self.silent {
+                posted = Some(self.post_batch(index)?);
             }
         }
         self.deposit_burn()?;
         let mined = self.l1.mine(L1_BLOCK_TIME)?;
-        self.collect_deposits()?;
         if let Some(p) = posted.as_mut() {
             p.l1_block = mined.header.number;
         }
@@ -703,34 +799,99 @@ impl<L: L1Node> Devnet<L> {
     /// batches it wanted idles until their commitment windows have passed.
     pub fn idle(&mut self) -> Result<(), DevnetRunError> {
         self.l1.mine(L1_BLOCK_TIME)?;
-        self.collect_deposits()
+        Ok(())
     }
 
-    /// Posts every chain's batch and the commitment for the batch just completed.
-    fn post_batch(&mut self) -> Result<PostedBatch, DevnetRunError> {
-        let index = self.posted.len() as u64;
-        let blocks = std::mem::take(&mut self.batch_blocks);
-        let origins = std::mem::take(&mut self.batch_origins);
+    /// Posts every chain's blocks not yet posted, and the commitment of batch `index`: every
+    /// chain's output at its head and every pair's roots over the blocks after the last batch
+    /// that L1 closed, as the sequencer believes L1 will derive them.
+    fn post_batch(&mut self, index: u64) -> Result<PostedBatch, DevnetRunError> {
         let ids: Vec<u64> = self.config.chains.iter().map(|c| c.chain_id).collect();
+        let since = match index.checked_sub(1) {
+            Some(last) => self
+                .follower
+                .batch(last)
+                .map_err(|e| DevnetRunError::Follow(e.to_string()))?
+                .map_or(self.config.genesis_time, |b| b.to_timestamp),
+            None => self.config.genesis_time,
+        };
         let mut outputs = Vec::new();
         let (mut burns, mut mints) = (Vec::new(), Vec::new());
+        let mut l2_heads = Vec::new();
         for (position, &chain) in ids.iter().enumerate() {
             let spec = self.config.chain_spec(chain);
+            let (blocks, head) = {
+                let sequencer = self.lock()?;
+                let db = sequencer.database().tx()?;
+                let provider = lockstep_storage::ChainProvider::new(&db, chain);
+                let head = provider.head()?.map(|h| (h.number, h.hash)).unwrap_or_default();
+                let from = self.posted_through.get(&chain).map_or(1, |p| p + 1);
+                let mut blocks = Vec::new();
+                for n in from..=head.0 {
+                    blocks.push(stored_block(&provider, n)?);
+                }
+                // the pairs' roots: every block after the last closed batch
+                let mut n = head.0;
+                let mut covered = Vec::new();
+                while n > 0 {
+                    let header = provider.header(n)?.ok_or_else(|| missing(chain, n))?;
+                    if header.timestamp <= since {
+                        break;
+                    }
+                    covered.push(n);
+                    n -= 1;
+                }
+                for n in covered.into_iter().rev() {
+                    let receipts = provider.receipts(n)?;
+                    for event in
+                        lockstep_crosschain::bridge_events(chain, n, &receipts, &[], BRIDGE)
+                    {
+                        match event.item.kind {
+                            lockstep_crosschain::EventKind::Burn => burns.push(event.item.transfer),
+                            lockstep_crosschain::EventKind::Mint => mints.push(event.item.transfer),
+                        }
+                    }
+                }
+                let state_root = provider.state_root()?;
+                let passer = provider.storage_root(lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER)?;
+                let mut output = lockstep_execution::output_root(state_root, passer, head.1);
+                if self.fault_now(FaultKind::BadOutputRoot, index) && position == 0 {
+                    output.0[0] ^= 0xff;
+                }
+                outputs.push(IBatchCommitments::ChainOutput {
+                    chainId: U256::from(chain),
+                    l2Block: head.0,
+                    outputRoot: output,
+                });
+                (blocks, head)
+            };
+            l2_heads.push((chain, head.0));
+            self.posted_through.insert(chain, head.0);
+            if blocks.is_empty() {
+                continue;
+            }
             let batched: Vec<BatchedBlock<'_>> = blocks
                 .iter()
-                .zip(&origins)
-                .map(|(round, (num, hash))| BatchedBlock {
-                    block: &round[position].block,
-                    epoch_num: *num,
-                    epoch_hash: *hash,
+                .map(|(block, epoch_num, epoch_hash)| BatchedBlock {
+                    block,
+                    epoch_num: *epoch_num,
+                    epoch_hash: *epoch_hash,
                 })
                 .collect();
             self.post_junk(chain, index, &spec.rollup, &batched)?;
-            let span = batcher::span_batch(&spec.rollup, &batched)?;
+            let mut span = if position == 0 && self.fault_now(FaultKind::InvalidTx, index) {
+                invalid_tx_span(chain, &spec.rollup, &batched)?
+            } else {
+                batcher::span_batch(&spec.rollup, &batched)?
+            };
+            if position == 0 && self.fault_now(FaultKind::BadBatch, index) {
+                // a parent check that is not the safe head's: derivation drops the batch
+                span.parent_check[0] ^= 0xff;
+            }
             let rlp = batcher::channel_rlp(&[Batch::Span(span)])?;
             let (compression, blobs) = self.channel_format(&spec.rollup)?;
             let data = batcher::compress(&rlp, compression)?;
-            let id = batcher::channel_id(chain, index);
+            let id = batcher::channel_id(chain, index ^ (head.0 << 20));
             if blobs {
                 self.post_blobs(chain, id, &data)?;
             } else {
@@ -739,26 +900,6 @@ impl<L: L1Node> Devnet<L> {
                     let data = batcher::calldata(&[frame]).to_vec();
                     self.post_inbox(chain, &batcher_key, data)?;
                 }
-            }
-            let last = &blocks.last().map(|r| &r[position]);
-            let sequencer = self.lock()?;
-            let db = sequencer.database().tx()?;
-            let provider = lockstep_storage::ChainProvider::new(&db, chain);
-            let head = provider.head()?.map(|h| (h.number, h.hash)).unwrap_or_default();
-            let state_root = provider.state_root()?;
-            let passer = provider.storage_root(lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER)?;
-            let mut output = lockstep_execution::output_root(state_root, passer, head.1);
-            if self.fault_now(FaultKind::BadOutputRoot, index) && position == 0 {
-                output.0[0] ^= 0xff;
-            }
-            outputs.push(IBatchCommitments::ChainOutput {
-                chainId: U256::from(chain),
-                l2Block: last.map_or(head.0, |b| b.block.header.number),
-                outputRoot: output,
-            });
-            for round in &blocks {
-                burns.extend(round[position].burns.iter().copied());
-                mints.extend(round[position].mints.iter().copied());
             }
         }
         let mut pairs = Vec::new();
@@ -790,11 +931,6 @@ impl<L: L1Node> Devnet<L> {
             self.commit_as(&dev_key(8), &call)?;
         }
         self.junk.clear();
-        let l2_heads = ids
-            .iter()
-            .enumerate()
-            .map(|(p, c)| (*c, blocks.last().map_or(0, |r| r[p].block.header.number)))
-            .collect();
         Ok(PostedBatch { index, l1_block: 0, l2_heads, burns, mints })
     }
 
@@ -822,6 +958,58 @@ impl<L: L1Node> Devnet<L> {
     fn fault_now(&self, kind: FaultKind, batch: u64) -> bool {
         self.options.faults.iter().any(|f| f.kind == kind && f.batch == batch)
     }
+}
+
+/// The span batch of `batched` with one more transaction in its first block that an engine
+/// refuses (its gas limit is above the block's): from Holocene a verifier builds that block
+/// from its deposits alone and drops the rest of the channel.
+fn invalid_tx_span(
+    chain: u64,
+    rollup: &lockstep_chainspec::RollupConfig,
+    batched: &[BatchedBlock<'_>],
+) -> Result<lockstep_derive::span_batch::SpanBatch, DevnetRunError> {
+    let (mut batches, seq_num) = batcher::singular_batches(batched)?;
+    let refused = sign_eip1559(
+        &dev_key(7),
+        chain,
+        0,
+        TxKind::Call(Address::ZERO),
+        U256::ZERO,
+        Vec::new(),
+        1 << 40,
+    )?;
+    if let Some(first) = batches.first_mut() {
+        first.transactions.push(refused.into());
+    }
+    lockstep_derive::span_batch::SpanBatch::from_batches(&batches, seq_num, rollup.genesis.l2_time)
+        .map_err(|e| DevnetRunError::Options(e.to_string()))
+}
+
+fn missing(chain: u64, number: u64) -> DevnetRunError {
+    DevnetRunError::Follow(format!(
+        "chain {chain} block {number} is not in the sequencer's database"
+    ))
+}
+
+/// Block `number` of the sequencer's chain with its epoch, read back from its L1 info deposit.
+fn stored_block<T: lockstep_storage::TableRead>(
+    provider: &lockstep_storage::ChainProvider<'_, T>,
+    number: u64,
+) -> Result<(lockstep_storage::StoredBlock, u64, B256), DevnetRunError> {
+    let chain = provider.chain();
+    let header = provider.header(number)?.ok_or_else(|| missing(chain, number))?;
+    let hash = provider.block_hash(number)?.ok_or_else(|| missing(chain, number))?;
+    let transactions = provider.transactions(number)?;
+    let (epoch_num, epoch_hash) = transactions
+        .first()
+        .and_then(|tx| tx.as_deposit())
+        .and_then(|tx| lockstep_derive::l1_block_info::L1BlockInfo::decode(&tx.input).ok())
+        .map(|(_, info)| (info.number, info.block_hash))
+        .ok_or_else(|| {
+            DevnetRunError::Follow(format!("chain {chain} block {number} has no L1 info"))
+        })?;
+    let block = lockstep_storage::StoredBlock { hash, header, transactions, receipts: Vec::new() };
+    Ok((block, epoch_num, epoch_hash))
 }
 
 /// The deposit transactions that `portal`'s `TransactionDeposited` logs in `block` make, as OP

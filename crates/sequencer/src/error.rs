@@ -80,4 +80,7 @@ pub enum SequencerError {
     /// A configuration problem.
     #[error("{0}")]
     Config(String),
+    /// The chain is not in the set, or has no genesis.
+    #[error("chain {0} is not in the set or has no genesis")]
+    UnknownChain(u64),
 }

@@ -23,11 +23,19 @@ pub enum FaultKind {
     WithholdCommitment,
     /// Relay none of the mints of the batch's burns that came in as L1 deposits.
     Censor,
+    /// Put a transaction that the engine must refuse in the first chain's batch.
+    InvalidTx,
+    /// Post the first chain's span batch with a parent check that breaks the batch rules (and
+    /// never post its blocks again).
+    BadBatch,
+    /// Post nothing from the batch on, and build nothing, for longer than the sequencer
+    /// window; then follow what L1 derived and go on.
+    Offline,
 }
 
 impl FaultKind {
     /// Every kind, with its command-line name.
-    pub const ALL: [(Self, &'static str); 9] = [
+    pub const ALL: [(Self, &'static str); 12] = [
         (Self::DropMint, "drop-mint"),
         (Self::DelayMint, "delay-mint"),
         (Self::ForgeMint, "forge-mint"),
@@ -37,6 +45,9 @@ impl FaultKind {
         (Self::BadCommitment, "bad-commitment"),
         (Self::WithholdCommitment, "withhold-commitment"),
         (Self::Censor, "censor"),
+        (Self::InvalidTx, "invalid-tx"),
+        (Self::BadBatch, "bad-batch"),
+        (Self::Offline, "offline"),
     ];
 
     /// The command-line name.

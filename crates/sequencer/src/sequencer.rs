@@ -224,6 +224,168 @@ impl SharedSequencer {
         origin: &L1Origin,
         deposits: &BTreeMap<u64, Vec<OpTxEnvelope>>,
     ) -> Result<Vec<BuiltBlock>, SequencerError> {
+        let origins = vec![origin.clone(); self.chains.len()];
+        self.build_round(&origins, deposits)
+    }
+
+    /// Builds the next block of every chain at the same timestamp with L1 block `origin` as
+    /// its epoch: each chain's place in the epoch follows from its head's (0 when the epoch is
+    /// new to it, and only then with `origin`'s `deposits`).
+    pub fn build_on(
+        &mut self,
+        origin: &Header,
+        deposits: &BTreeMap<u64, Vec<OpTxEnvelope>>,
+    ) -> Result<Vec<BuiltBlock>, SequencerError> {
+        let mut origins = Vec::with_capacity(self.chains.len());
+        let mut due = BTreeMap::new();
+        for chain_id in self.chain_ids() {
+            let sequence_number = self.next_sequence_number(chain_id, origin.number)?;
+            if sequence_number == 0 {
+                due.insert(chain_id, deposits.get(&chain_id).cloned().unwrap_or_default());
+            }
+            origins.push(L1Origin { header: origin.clone(), sequence_number });
+        }
+        self.build_round(&origins, &due)
+    }
+
+    /// The L1 origin (epoch) of chain `chain_id`'s head and the head's place in it.
+    pub fn head_epoch(&self, chain_id: u64) -> Result<(u64, u64), SequencerError> {
+        let db = self.env.tx()?;
+        let provider = ChainProvider::new(&db, chain_id);
+        let chain = self.chain(chain_id)?;
+        let head = provider.head()?.ok_or(SequencerError::UnknownChain(chain_id))?;
+        let header = provider.header(head.number)?.ok_or(SequencerError::UnknownChain(chain_id))?;
+        let first = db.get::<Transactions>(&(chain_id, head.number, 0))?;
+        let block = op_block(header, first.into_iter().collect());
+        let (info, _) = l2_block_info(&block, head.hash, &chain.executor.spec().rollup)
+            .map_err(SequencerError::L1Info)?;
+        Ok((info.l1_origin.number, info.seq_num))
+    }
+
+    fn next_sequence_number(&self, chain_id: u64, origin: u64) -> Result<u64, SequencerError> {
+        let (epoch, seq) = self.head_epoch(chain_id)?;
+        Ok(if epoch == origin { seq + 1 } else { 0 })
+    }
+
+    fn chain(&self, chain_id: u64) -> Result<&ChainState, SequencerError> {
+        self.chains
+            .iter()
+            .find(|c| c.executor.chain_id() == chain_id)
+            .ok_or(SequencerError::UnknownChain(chain_id))
+    }
+
+    /// Builds the next block of chain `chain_id` alone, on L1 block `origin`, from the L1
+    /// info deposit, `origin`'s `deposits` (when the epoch is new to the chain) and any
+    /// upgrade deposits: what the sequencer rebuilds on a chain that L1 set back, up to the
+    /// others' height. The mints of its burns go out in the next round.
+    pub fn build_alone(
+        &mut self,
+        chain_id: u64,
+        origin: &Header,
+        deposits: &[OpTxEnvelope],
+    ) -> Result<StoredBlock, SequencerError> {
+        let sequence_number = self.next_sequence_number(chain_id, origin.number)?;
+        let origin = L1Origin { header: origin.clone(), sequence_number };
+        let tx = self.env.tx_mut()?;
+        let chain = self.chain(chain_id)?;
+        let spec = chain.executor.spec();
+        let provider = ChainProvider::new(&tx, chain_id);
+        let head = provider.head()?.ok_or(SequencerError::UnknownChain(chain_id))?;
+        let parent = provider.header(head.number)?.ok_or(SequencerError::UnknownChain(chain_id))?;
+        let timestamp = parent.timestamp + spec.rollup.block_time;
+        let system = parent_system_config(spec, &tx, &parent, head.hash)?;
+        let mut txs = vec![l1_info_deposit(spec, &system, &origin, timestamp)?];
+        if sequence_number == 0 {
+            txs.extend(deposits.iter().cloned());
+        }
+        txs.extend(upgrade_deposits(spec, timestamp));
+        // the other chains' burns towards this one at the same height are relayed again: the
+        // blocks that paid them are the ones L1 took away
+        let number = head.number + 1;
+        let mut nonce = provider.account(self.signer.address())?.unwrap_or_default().nonce;
+        let base_fee = next_base_fee(&spec.rollup, &parent, timestamp)?;
+        for other in self.chain_ids().into_iter().filter(|c| *c != chain_id) {
+            let theirs = ChainProvider::new(&tx, other);
+            if theirs.header(number)?.is_none_or(|h| h.timestamp != timestamp) {
+                continue;
+            }
+            let receipts = theirs.receipts(number)?;
+            for event in bridge_events(other, number, &receipts, &[], self.bridge) {
+                let transfer = event.item.transfer;
+                if event.item.kind == EventKind::Burn && transfer.destination == chain_id {
+                    txs.push(self.sign_relay(chain_id, nonce, base_fee, &transfer)?);
+                    nonce += 1;
+                }
+            }
+        }
+        let attrs = payload_attributes(spec, &system, &origin, timestamp, &txs);
+        let executed = chain.executor.execute(&tx, &attrs)?;
+        let block = executed.block;
+        let hashes: Vec<B256> = block.transactions.iter().map(|t| t.tx_hash()).collect();
+        let ids = self.chain_ids();
+        for event in
+            bridge_events(chain_id, block.header.number, &block.receipts, &hashes, self.bridge)
+        {
+            let transfer = event.item.transfer;
+            if event.item.kind == EventKind::Burn && ids.contains(&transfer.destination) {
+                // every burn here is a deposit (no user transactions): paid in the next round
+                self.delayed.push((Relay { transfer, forced: true }, 0));
+            }
+        }
+        tx.commit()?;
+        Ok(block)
+    }
+
+    /// Takes chain `chain_id` back to its block `ancestor` and executes `blocks` (each a header
+    /// and its transactions, as L1 derived them) on it, in one write: the sequencer follows
+    /// the chain L1 forced. Each block must come out with its header's hash.
+    pub fn adopt(
+        &mut self,
+        chain_id: u64,
+        ancestor: u64,
+        blocks: &[(Header, Vec<OpTxEnvelope>)],
+    ) -> Result<(), SequencerError> {
+        let tx = self.env.tx_mut()?;
+        let chain = self.chain(chain_id)?;
+        let spec = chain.executor.spec();
+        ChainProvider::new(&tx, chain_id).unwind_to(ancestor)?;
+        for (header, transactions) in blocks {
+            let rollup = &spec.rollup;
+            let attrs = OpPayloadAttributes {
+                payload_attributes: alloy_rpc_types_engine::PayloadAttributes {
+                    timestamp: header.timestamp,
+                    prev_randao: header.mix_hash,
+                    suggested_fee_recipient: header.beneficiary,
+                    withdrawals: rollup.is_canyon_active(header.timestamp).then(Vec::new),
+                    parent_beacon_block_root: header.parent_beacon_block_root,
+                },
+                transactions: Some(
+                    transactions.iter().map(|t| Bytes::from(t.encoded_2718())).collect(),
+                ),
+                no_tx_pool: Some(true),
+                gas_limit: Some(header.gas_limit),
+                eip_1559_params: (rollup.is_holocene_active(header.timestamp)
+                    && header.extra_data.len() >= 9)
+                    .then(|| B64::from_slice(&header.extra_data[1..9])),
+            };
+            let executed = chain.executor.execute_payload(&tx, &attrs)?;
+            let want = header.hash_slow();
+            if executed.block.hash != want {
+                return Err(SequencerError::Config(format!(
+                    "chain {chain_id}: block {} as L1 derived it is {want}, executed here {}",
+                    header.number, executed.block.hash
+                )));
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn build_round(
+        &mut self,
+        origins: &[L1Origin],
+        deposits: &BTreeMap<u64, Vec<OpTxEnvelope>>,
+    ) -> Result<Vec<BuiltBlock>, SequencerError> {
         let ids = self.chain_ids();
         // phase 1: execute every chain's deposits and user transactions to find the burns
         let mut bases = Vec::with_capacity(self.chains.len());
@@ -231,7 +393,7 @@ impl SharedSequencer {
         let (number, timestamp) = {
             let db = self.env.tx()?;
             let mut round: Option<(u64, u64)> = None;
-            for chain in &mut self.chains {
+            for (chain, origin) in self.chains.iter_mut().zip(origins) {
                 let provider = ChainProvider::new(&db, chain.executor.chain_id());
                 let head = provider.head()?.ok_or_else(|| {
                     SequencerError::Config(format!("chain {} has no genesis", chain.name))
@@ -290,7 +452,9 @@ impl SharedSequencer {
         // phase 2: the final blocks, with each chain's relays appended, in one write
         let tx = self.env.tx_mut()?;
         let mut built = Vec::with_capacity(self.chains.len());
-        for (chain, (parent, _, system, mut txs)) in self.chains.iter().zip(bases) {
+        for ((chain, (parent, _, system, mut txs)), origin) in
+            self.chains.iter().zip(bases).zip(origins)
+        {
             let spec = chain.executor.spec();
             let chain_id = spec.chain_id();
             let provider = ChainProvider::new(&tx, chain_id);
