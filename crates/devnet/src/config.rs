@@ -164,7 +164,13 @@ impl DevnetConfig {
                 system_config: Some(SystemConfig {
                     batcher_address: self.batcher_key(chain_id).address(),
                     overhead: U256::ZERO,
-                    scalar: U256::from(1u64) << 248 | U256::from(1_000_000u64),
+                    // before Ecotone the scalar is a plain number (Bedrock's fee formula);
+                    // version 0 reads the same from Ecotone on, so a chain that starts at
+                    // Delta keeps the same L1 fee parameters across the activation
+                    scalar: match self.fork_gap {
+                        Some(_) => U256::from(1_000_000u64),
+                        None => U256::from(1u64) << 248 | U256::from(1_000_000u64),
+                    },
                     gas_limit: self.gas_limit,
                     base_fee_scalar: Some(0),
                     blob_base_fee_scalar: Some(0),

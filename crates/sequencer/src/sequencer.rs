@@ -466,6 +466,16 @@ impl SharedSequencer {
             }
             let attrs = payload_attributes(spec, &system, origin, timestamp, &txs);
             let executed = chain.executor.execute(&tx, &attrs)?;
+            for rejected in &executed.skipped {
+                tracing::warn!(
+                    target: "lockstep::sequencer",
+                    chain = chain_id,
+                    block = number,
+                    index = rejected.index,
+                    reason = %rejected.reason,
+                    "transaction left out of the block"
+                );
+            }
             let hashes: Vec<B256> =
                 executed.block.transactions.iter().map(|t| t.tx_hash()).collect();
             let events =
