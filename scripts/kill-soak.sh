@@ -20,12 +20,16 @@ scripts/setup.sh
 cargo build --release --locked -p lockstep
 bin=target/release/lockstep
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-node_modules/.bin/anvil --host 127.0.0.1 --port "$port" --chain-id 900 --accounts 16 \
-  --timestamp 1767225588 --no-mining --hardfork cancun >/dev/null 2>&1 &
+# anvil binds a port of its own choosing and prints it, so no other process can take it first
+node_modules/.bin/anvil --host 127.0.0.1 --port 0 --chain-id 900 --accounts 16 \
+  --timestamp 1767225588 --no-mining --hardfork cancun >"$work/anvil.log" 2>&1 &
 anvil=$!
 trap 'kill $anvil 2>/dev/null || true; rm -rf "$work"' EXIT
-url="http://127.0.0.1:$port"
+until grep -q '^Listening on ' "$work/anvil.log"; do
+  kill -0 "$anvil" 2>/dev/null || { echo "kill-soak: anvil did not start"; cat "$work/anvil.log"; exit 1; }
+  sleep 0.1
+done
+url="http://$(sed -n 's/^Listening on //p' "$work/anvil.log" | head -n1)"
 until curl -s -o /dev/null "$url"; do sleep 0.1; done
 echo "kill-soak: devnet of $batches batches ($da) on anvil at $url ${*:-(no faults)}"
 # a devnet with faults exits 3: its verifier flagged them

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A long devnet soak, outside CI: a clean run of BATCHES batches must flag nothing (exit 0); then
 # one run per fault, injected at the middle batch, must flag exactly that batch (and, for
-# delay-mint, the next one as LateMint) and exit 3.
+# delay-mint, the next one as LateMint) and exit 3. The faults L1 overrules (invalid-tx, bad-batch,
+# offline) flag more than one batch; bin/lockstep/tests/hostile.rs checks their shape.
 # Usage: scripts/soak.sh [BATCHES] [TXS_PER_BLOCK]   (default 200 and 16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,8 @@ echo "soak: clean run of $batches batches"
 run ""
 b=$((batches / 2))
 for pair in drop-mint:MissingMint forge-mint:UnbackedMint alter-amount:AlteredMint \
-    reorder-mints:OrderMismatch bad-output-root:InvalidOutputRoot bad-commitment:InvalidCommitment; do
+    reorder-mints:OrderMismatch bad-output-root:InvalidOutputRoot bad-commitment:InvalidCommitment \
+    withhold-commitment:MissingCommitment censor:MissingMint; do
   fault="${pair%%:*}"
   echo "soak: $fault@$b"
   run "$b:${pair##*:}" --fault "$fault@$b"

@@ -171,11 +171,11 @@ pub trait L1Node: L1Source {
     fn mine(&mut self, block_time: u64) -> Result<L1Block, L1Error>;
 }
 
-/// Helpers for tests: an anvil started from the npm package on a free loopback port.
+/// Helpers for tests: an anvil started from the npm package on a loopback port.
 #[cfg(any(test, feature = "test-utils"))]
 pub mod test_utils {
     use std::{
-        net::TcpListener,
+        io::{BufRead, BufReader},
         path::PathBuf,
         process::{Child, Command, Stdio},
         time::{Duration, Instant},
@@ -203,29 +203,54 @@ pub mod test_utils {
         })
     }
 
-    /// Starts anvil with `args` on a free loopback port and waits until it answers.
+    /// Starts anvil with `args` on a loopback port of its own choosing and waits until it
+    /// answers JSON-RPC.
+    ///
+    /// anvil binds port 0 itself and prints the port it got, so that no other process can take
+    /// the port between its choice and the bind (a port picked here and handed over could be).
     ///
     /// # Panics
     /// When anvil is missing or does not start: run `scripts/setup.sh`.
     pub fn spawn_anvil(args: &[&str]) -> Anvil {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free loopback port")
-            .port();
         let path = anvil_path();
-        let child = Command::new(&path)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+        let mut child = Command::new(&path)
+            .args(["--host", "127.0.0.1", "--port", "0"])
             .args(args)
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|e| {
                 panic!("{}: {e} (run scripts/setup.sh to install anvil)", path.display())
             });
-        let anvil = Anvil { child, url: format!("http://127.0.0.1:{port}") };
+        let stdout = child.stdout.take().expect("anvil's stdout is piped");
+        let (found, port) = std::sync::mpsc::channel();
+        // reads the port from anvil's banner, then drains its request log so that it never
+        // blocks on a full pipe
+        std::thread::spawn(move || {
+            let mut found = Some(found);
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(address) = line.trim().strip_prefix("Listening on ") {
+                    let port = address.rsplit(':').next().and_then(|p| p.parse::<u16>().ok());
+                    if let (Some(port), Some(found)) = (port, found.take()) {
+                        let _ = found.send(port);
+                    }
+                }
+            }
+        });
+        let mut anvil = Anvil { child, url: String::new() };
+        let Ok(port) = port.recv_timeout(Duration::from_secs(60)) else {
+            let status = anvil.child.try_wait().ok().flatten();
+            panic!("anvil did not say where it listens within 60 s (exit status {status:?})");
+        };
+        anvil.url = format!("http://127.0.0.1:{port}");
         let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(30), "anvil did not start");
+        while let Err(err) = crate::JsonRpcL1::connect(&anvil.url) {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "anvil on {} does not answer: {err}",
+                anvil.url
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         anvil
