@@ -47,4 +47,4 @@ pub use block_ref::{block_info, BlockInfo, L2BlockInfo, L2Source};
 pub use error::DeriveError;
 pub use l1::L1Window;
 pub use l2::{op_block, L2Chain, L2Window, FULL_BLOCKS, SUMMARIES};
-pub use pipeline::{ChainDeriver, Derived, DerivedAttributes, MAX_IDLE_STEPS};
+pub use pipeline::{ChainDeriver, Derived, DerivedAttributes, Resumed, MAX_IDLE_STEPS};

@@ -64,6 +64,25 @@ pub struct ChainDeriver {
     batches: Batches,
     /// The batch whose attributes are being prepared.
     pending: Option<(SingleBatch, bool)>,
+    /// Attributes derived while resuming, for the block after the head: handed out first.
+    ready: Option<Box<DerivedAttributes>>,
+}
+
+/// How [`ChainDeriver::resume`] brought the pipeline to the head.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resumed {
+    /// Every block from the base to the head was derived again and matched.
+    Replayed {
+        /// The block the replay started after.
+        base: u64,
+        /// The blocks derived again.
+        blocks: u64,
+    },
+    /// The stored chain and the derivation parted ways: a plain reset at the head instead.
+    Reset {
+        /// Where and how they parted.
+        reason: String,
+    },
 }
 
 impl ChainDeriver {
@@ -79,7 +98,154 @@ impl ChainDeriver {
         let system_config = l2.system_config(safe_head.block_info.number)?;
         let source = BatchSource::new(rollup.clone(), origin, system_config);
         let batches = Self::batches_at(&rollup, origin);
-        Ok(Self { chain_id, rollup, l1, source, batches, pending: None })
+        Ok(Self { chain_id, rollup, l1, source, batches, pending: None, ready: None })
+    }
+
+    /// A pipeline for `chain_id` that resumes after `head` in the state it had when it derived
+    /// `head`, as far as the L1 window reaches back.
+    ///
+    /// A plain reset at the head (what op-node does at start) reads the channels still open at
+    /// the head again, but forgets what the blocks before it decided: after Holocene, a payload
+    /// the engine refused became its deposits alone and the rest of its channel was flushed;
+    /// read again, that channel's later batches would build on the replacement. So the
+    /// pipeline starts at `base`, the newest block whose L1 origin is before `head`'s reset
+    /// origin, and derives every block up to `head` again from the window, taking each from
+    /// `l2` instead of executing it: a stored block that holds the deposits alone of its
+    /// attributes was a refused payload (the channel is flushed again), and before Holocene
+    /// attributes the stored block does not match were dropped. Where the stored chain and the
+    /// derivation part ways otherwise, it falls back to the plain reset. The window must hold
+    /// L1 from [`Self::resume_origin_number`].
+    pub fn resume(
+        chain_id: u64,
+        rollup: Arc<RollupConfig>,
+        l1: L1Window,
+        l2: &dyn L2Source,
+        head: L2BlockInfo,
+    ) -> Result<(Self, Resumed), DeriveError> {
+        let held = |l1: &L1Window, number: u64| {
+            l1.get(number).ok_or_else(|| DeriveError::L1Missing(format!("number {number}")))
+        };
+        let plain = |reason: String| -> Result<(Self, Resumed), DeriveError> {
+            let origin = held(&l1, Self::reset_origin_number(&rollup, &head))?;
+            let deriver = Self::new(
+                chain_id,
+                rollup.clone(),
+                l1.clone(),
+                l2,
+                head,
+                crate::block_ref::block_info(&origin),
+            )?;
+            Ok((deriver, Resumed::Reset { reason }))
+        };
+        // the origins are read whatever the window's limit (a new node's is below genesis)
+        let base = Self::resume_base(&rollup, l2, &head)?;
+        if base.block_info.hash == head.block_info.hash {
+            let origin = held(&l1, Self::reset_origin_number(&rollup, &head))?;
+            let deriver =
+                Self::new(chain_id, rollup, l1, l2, head, crate::block_ref::block_info(&origin))?;
+            return Ok((deriver, Resumed::Replayed { base: head.block_info.number, blocks: 0 }));
+        }
+        let origin = held(&l1, Self::reset_origin_number(&rollup, &base))?;
+        let mut deriver = Self::new(
+            chain_id,
+            rollup.clone(),
+            l1.clone(),
+            l2,
+            base,
+            crate::block_ref::block_info(&origin),
+        )?;
+        match deriver.replay(l2, base, &head) {
+            Ok(blocks) => Ok((deriver, Resumed::Replayed { base: base.block_info.number, blocks })),
+            Err(err) => plain(err.to_string()),
+        }
+    }
+
+    /// Derives every block from `base` up to `head` again, taking each from `l2` (see
+    /// [`Self::resume`]). Returns how many were derived; an error where they part ways.
+    fn replay(
+        &mut self,
+        l2: &dyn L2Source,
+        base: L2BlockInfo,
+        head: &L2BlockInfo,
+    ) -> Result<u64, DeriveError> {
+        let chain = self.chain_id;
+        let parted = |reason: String| DeriveError::Reset { reason, chain };
+        let mut cursor = base;
+        let mut blocks = 0u64;
+        while cursor.block_info.number < head.block_info.number {
+            let attributes = match self.next(l2, cursor)? {
+                Derived::Attributes(attributes) => attributes,
+                Derived::Exhausted => {
+                    return Err(parted(format!(
+                        "the window derives only up to block {} of {}",
+                        cursor.block_info.number, head.block_info.number
+                    )))
+                }
+            };
+            let number = cursor.block_info.number + 1;
+            let timestamp = attributes.inner.payload_attributes.timestamp;
+            let stored = l2.transactions(number)?;
+            let derived = attributes.inner.transactions.clone().unwrap_or_default();
+            let same_time = l2.info(number)?.block_info.timestamp == timestamp;
+            let holocene = self.rollup.is_holocene_active(timestamp);
+            if same_time && stored == derived {
+                // the block these attributes gave
+            } else if same_time
+                && holocene
+                && stored
+                    == derived
+                        .iter()
+                        .filter(|t| t.first() == Some(&crate::batch_validity::DEPOSIT_TX_TYPE))
+                        .cloned()
+                        .collect::<Vec<_>>()
+            {
+                // a refused payload: its deposits alone, and its channel flushed
+                self.deposit_only(&attributes);
+            } else if !holocene {
+                // before Holocene refused attributes are dropped and the next are tried
+                continue;
+            } else {
+                return Err(parted(format!("block {number} is not what its batch derives")));
+            }
+            cursor = l2.info(number)?;
+            blocks += 1;
+        }
+        if cursor.block_info.hash != head.block_info.hash {
+            return Err(parted(format!(
+                "the replay ended on another block {}",
+                cursor.block_info.number
+            )));
+        }
+        // whatever else the window makes safe now comes after the head
+        if let Derived::Attributes(next) = self.next(l2, *head)? {
+            self.ready = Some(next);
+        }
+        Ok(blocks)
+    }
+
+    /// The oldest L1 block [`Self::resume`] reads for a chain at `head`.
+    pub fn resume_origin_number(
+        rollup: &RollupConfig,
+        l2: &dyn L2Source,
+        head: &L2BlockInfo,
+    ) -> Result<u64, DeriveError> {
+        Ok(Self::reset_origin_number(rollup, &Self::resume_base(rollup, l2, head)?))
+    }
+
+    /// The newest block whose L1 origin is before `head`'s reset origin (or genesis): every
+    /// block after it was batched at or after that origin.
+    fn resume_base(
+        rollup: &RollupConfig,
+        l2: &dyn L2Source,
+        head: &L2BlockInfo,
+    ) -> Result<L2BlockInfo, DeriveError> {
+        let origin = Self::reset_origin_number(rollup, head);
+        let genesis = rollup.genesis.l2.number;
+        let mut base = *head;
+        while base.block_info.number > genesis && base.l1_origin.number >= origin {
+            base = l2.info(base.block_info.number - 1)?;
+        }
+        Ok(base)
     }
 
     fn batches_at(rollup: &RollupConfig, origin: BlockInfo) -> Batches {
@@ -215,6 +381,11 @@ impl ChainDeriver {
     /// a reset (an L1 reorg, or the pipeline's view and the chain's head disagree) for the
     /// driver to reset from its safe head, or a stop.
     pub fn next(&mut self, l2: &dyn L2Source, cursor: L2BlockInfo) -> Result<Derived, DeriveError> {
+        if let Some(ready) = self.ready.take() {
+            if ready.parent.block_info.hash == cursor.block_info.hash {
+                return Ok(Derived::Attributes(ready));
+            }
+        }
         let mut idle = 0u64;
         let mut consumed = self.source.consumed();
         loop {

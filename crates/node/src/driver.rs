@@ -8,7 +8,7 @@ use alloy_primitives::{Address, B256};
 use lockstep_chainspec::ChainSpec;
 use lockstep_chainspec::RollupConfig;
 use lockstep_crosschain::{BatchVerdict, CrossChainCheck};
-use lockstep_derive::{block_info, ChainDeriver, L1Window, L2BlockInfo, L2Chain, L2Window};
+use lockstep_derive::{ChainDeriver, L1Window, L2BlockInfo, L2Chain, L2Window};
 use lockstep_execution::ChainExecutor;
 use lockstep_l1::{L1Block, L1Source};
 use lockstep_storage::{
@@ -347,12 +347,12 @@ impl Node {
         let tx = self.env.tx()?;
         let cursor = last_l1(&tx)?;
         let limit = cursor.as_ref().map_or_else(|| self.first_l1(), |(n, _)| *n);
-        let from = self
-            .chains
-            .iter()
-            .map(|c| ChainDeriver::reset_origin_number(&c.rollup, &c.head))
-            .min()
-            .unwrap_or_default();
+        let mut from = u64::MAX;
+        for c in &self.chains {
+            let l2 = L2Chain::new(&c.l2, &tx);
+            from = from.min(ChainDeriver::resume_origin_number(&c.rollup, &l2, &c.head)?);
+        }
+        let from = if from == u64::MAX { 0 } else { from };
         for number in from..=limit {
             if self.l1.get(number).is_none() {
                 let block = Self::fetch(source, number)?;
@@ -381,18 +381,29 @@ impl Node {
         }
         self.l1.set_limit(cursor.as_ref().map_or(0, |(n, _)| *n));
         for chain in &mut self.chains {
-            let origin_number = ChainDeriver::reset_origin_number(&chain.rollup, &chain.head);
-            let origin = self.l1.get(origin_number).map(|b| block_info(&b)).ok_or_else(|| {
-                NodeError::Inconsistent(format!("L1 block {origin_number} not fetched"))
-            })?;
-            chain.deriver = Some(ChainDeriver::new(
+            let (deriver, resumed) = ChainDeriver::resume(
                 chain.chain_id(),
                 chain.rollup.clone(),
                 self.l1.clone(),
                 &L2Chain::new(&chain.l2, &tx),
                 chain.head,
-                origin,
-            )?);
+            )?;
+            match resumed {
+                lockstep_derive::Resumed::Replayed { base, blocks } => tracing::debug!(
+                    target: "lockstep::node",
+                    chain = chain.chain_id(),
+                    base,
+                    blocks,
+                    "derivation resumed: the blocks since the base derived again and matched"
+                ),
+                lockstep_derive::Resumed::Reset { reason } => tracing::warn!(
+                    target: "lockstep::node",
+                    chain = chain.chain_id(),
+                    %reason,
+                    "derivation resumed by a plain reset at the head"
+                ),
+            }
+            chain.deriver = Some(deriver);
         }
         drop(tx);
         self.prepared = true;

@@ -915,3 +915,39 @@ fn a_strangers_commitment_is_ignored_and_a_second_different_one_from_the_sequenc
     assert!(!verdict.matches);
     assert_eq!(node.flagged_count().unwrap(), 1, "only batch 1");
 }
+
+/// A node stopped after any L1 block of a faulty run (a refused transaction, so a deposit-only
+/// block, the sequencer following L1, and a censored deposit) and opened again ends where an
+/// uninterrupted one does: the same heads, verdicts and transfer records.
+#[test]
+fn a_node_reopened_after_any_l1_block_of_a_faulty_run_ends_where_an_uninterrupted_one_does() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let faults = ["invalid-tx@3", "censor@5"].iter().map(|f| f.parse().unwrap()).collect();
+    let options = DevnetOptions { faults, txs_per_block: 2, ..options() };
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
+    while devnet.posted.len() < 9 {
+        devnet.step().unwrap();
+    }
+    let tip = devnet.l1.head_number().unwrap();
+    let mut clean = node_for(&devnet, &dir.path().join("clean"));
+    clean.sync(&devnet.l1).unwrap();
+    let expected = (hashes(&clean, 901), hashes(&clean, 902), clean.batches().unwrap());
+    let flagged = clean.flagged_count().unwrap();
+    assert!(flagged >= 2, "both faults are flagged: {flagged}");
+    for stop in 1..tip {
+        let path = dir.path().join(format!("stopped-{stop}"));
+        let mut node = node_for(&devnet, &path);
+        while node.l1_cursor().unwrap().is_none_or(|(n, _)| n < stop) {
+            node.step(&devnet.l1).unwrap().unwrap();
+        }
+        drop(node);
+        let mut node = node_for(&devnet, &path);
+        node.sync(&devnet.l1).unwrap();
+        let got = (hashes(&node, 901), hashes(&node, 902), node.batches().unwrap());
+        assert_eq!(got, expected, "reopened after L1 block {stop}");
+        assert_eq!(node.flagged_count().unwrap(), flagged, "reopened after L1 block {stop}");
+        drop(node);
+        std::fs::remove_dir_all(&path).unwrap();
+    }
+}
