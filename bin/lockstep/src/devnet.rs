@@ -176,6 +176,7 @@ fn drive<L: L1Node>(
     }
     let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
     let mut servers = Vec::new();
+    let pool = lockstep_rpc::CallPool::default();
     if args.http {
         let ids: Vec<u64> = devnet.config().chains.iter().map(|c| c.chain_id).collect();
         for (i, chain) in ids.into_iter().enumerate() {
@@ -185,7 +186,7 @@ fn drive<L: L1Node>(
                 .ok_or_else(|| eyre::eyre!("--http.port too high"))?;
             let addr = std::net::SocketAddr::new(args.http_addr, port);
             let (bound, handle) = runtime
-                .block_on(lockstep_sequencer::rpc::serve(devnet.sequencer(), chain, addr))
+                .block_on(lockstep_sequencer::rpc::serve(devnet.sequencer(), chain, &pool, addr))
                 .wrap_err_with(|| format!("serving chain {chain}'s JSON-RPC on {addr}"))?;
             tracing::info!(chain, url = %format!("http://{bound}"), "sequencer JSON-RPC");
             servers.push(handle);

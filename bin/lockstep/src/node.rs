@@ -59,6 +59,21 @@ pub(crate) struct NodeArgs {
     /// The most calls one JSON-RPC batch request may hold.
     #[arg(long = "rpc.max-batch", env = "LOCKSTEP_RPC_MAX_BATCH", default_value_t = 100)]
     max_batch: u32,
+    /// The most gas one `eth_call` may use, and what a call that names no gas gets (as geth's
+    /// and reth's `--rpc.gascap`).
+    #[arg(long = "rpc.gascap", env = "LOCKSTEP_RPC_GASCAP", default_value_t = lockstep_rpc::DEFAULT_GAS_CAP)]
+    gas_cap: u64,
+    /// Seconds one `eth_call` may execute before it is stopped with an error.
+    #[arg(long = "rpc.evmtimeout", env = "LOCKSTEP_RPC_EVMTIMEOUT", default_value_t = 5.0)]
+    evm_timeout: f64,
+    /// Seconds any JSON-RPC call may take, its wait for a worker included; past it the call
+    /// gets error -32002.
+    #[arg(long = "rpc.timeout", env = "LOCKSTEP_RPC_TIMEOUT", default_value_t = 10.0)]
+    call_timeout: f64,
+    /// The most JSON-RPC calls that run at once, over every server (each holds one database
+    /// read while it runs; the rest wait their turn).
+    #[arg(long = "rpc.workers", env = "LOCKSTEP_RPC_WORKERS", default_value_t = lockstep_rpc::DEFAULT_WORKERS)]
+    workers: usize,
     /// Exit once the node has reached the L1 head, printing a JSON status (heads, roots, L1
     /// cursor, batches) to stdout.
     #[arg(long)]
@@ -96,16 +111,27 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     let l1 = Retrying::new(l1, Backoff::default());
     let live = Arc::new(LiveStatus::default());
     let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
+    let seconds = |name: &str, value: f64| -> eyre::Result<Duration> {
+        Duration::try_from_secs_f64(value)
+            .ok()
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| eyre::eyre!("{name} must be a positive number of seconds, got {value}"))
+    };
+    let pool =
+        lockstep_rpc::CallPool::new(args.workers, seconds("--rpc.timeout", args.call_timeout)?);
+    let evm_timeout = seconds("--rpc.evmtimeout", args.evm_timeout)?;
     let _server = if args.http {
         let addr = std::net::SocketAddr::new(args.http_addr, args.http_port);
         let (bound, handle) = runtime
-            .block_on(lockstep_rpc::serve(node.shared_database(), live.clone(), addr))
+            .block_on(lockstep_rpc::serve(node.shared_database(), live.clone(), &pool, addr))
             .wrap_err_with(|| format!("serving JSON-RPC on {addr}"))?;
         tracing::info!(url = %format!("http://{bound}"), "superchain_ JSON-RPC");
         let mut handles = vec![handle];
         let limits = lockstep_rpc::EthLimits {
             max_log_range: args.max_logs_range.max(1),
             max_batch: args.max_batch.max(1),
+            gas_cap: args.gas_cap,
+            evm_timeout,
             ..Default::default()
         };
         for (i, (chain, rollup)) in rollups.iter().enumerate() {
@@ -124,6 +150,7 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
                     *chain,
                     rollup.clone(),
                     limits,
+                    &pool,
                     addr,
                 ))
                 .wrap_err_with(|| format!("serving chain {chain}'s eth_ JSON-RPC on {addr}"))?;

@@ -10,7 +10,10 @@ use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
 use revm::{
     context::result::{ExecutionResult, Output},
     database_interface::{DatabaseRef, WrapDatabaseRef},
+    interpreter::{InstructionResult, Interpreter},
+    Inspector,
 };
+use std::time::{Duration, Instant};
 
 /// A message to execute, as `eth_call` takes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,6 +39,34 @@ pub enum CallOutcome {
     Revert(Bytes),
     /// It stopped abnormally (out of gas, invalid opcode, …).
     Halt(String),
+    /// It was still running at the deadline and was stopped there.
+    TimedOut,
+}
+
+/// Stops execution at a deadline: the clock is read every [`Self::EVERY`] instructions.
+#[derive(Debug)]
+struct Deadline {
+    at: Instant,
+    steps: u32,
+    passed: bool,
+}
+
+impl Deadline {
+    const EVERY: u32 = 4096;
+}
+
+impl<CTX> Inspector<CTX> for Deadline {
+    fn step(&mut self, interp: &mut Interpreter, _context: &mut CTX) {
+        self.steps = self.steps.wrapping_add(1);
+        if self.steps.is_multiple_of(Self::EVERY) && Instant::now() >= self.at {
+            self.passed = true;
+        }
+        if self.passed {
+            // every frame halts as soon as it runs again, up to the outermost; an ordinary
+            // halt (revm panics on its internal fatal flags), told apart by `passed`
+            interp.halt(InstructionResult::OutOfGas);
+        }
+    }
 }
 
 /// Executes `request` on the state `db` (the state after `header`'s block) in the environment of
@@ -48,6 +79,20 @@ pub fn call<DB: DatabaseRef + std::fmt::Debug>(
     header: &Header,
     db: DB,
     request: &CallRequest,
+) -> Result<CallOutcome, ExecutionError>
+where
+    DB::Error: Send + Sync + 'static + std::fmt::Display,
+{
+    call_until(rollup, header, db, request, Instant::now() + Duration::from_secs(3600))
+}
+
+/// [`call`], stopped at `deadline` if it is still running then ([`CallOutcome::TimedOut`]).
+pub fn call_until<DB: DatabaseRef + std::fmt::Debug>(
+    rollup: &RollupConfig,
+    header: &Header,
+    db: DB,
+    request: &CallRequest,
+    deadline: Instant,
 ) -> Result<CallOutcome, ExecutionError>
 where
     DB::Error: Send + Sync + 'static + std::fmt::Display,
@@ -70,8 +115,14 @@ where
         OpTxEnvelope::Deposit(alloy_primitives::Sealed::new(deposit)),
         request.from,
     );
-    let mut evm = OpEvmFactory::default().create_evm(WrapDatabaseRef(db), env);
-    let result = evm.transact(&tx).map_err(|e| ExecutionError::Call(e.to_string()))?.result;
+    let inspector = Deadline { at: deadline, steps: 0, passed: false };
+    let mut evm =
+        OpEvmFactory::default().create_evm_with_inspector(WrapDatabaseRef(db), env, inspector);
+    let result = evm.transact(&tx);
+    if evm.inspector().passed {
+        return Ok(CallOutcome::TimedOut);
+    }
+    let result = result.map_err(|e| ExecutionError::Call(e.to_string()))?.result;
     Ok(match result {
         ExecutionResult::Success { output: Output::Call(data), .. } => CallOutcome::Success(data),
         ExecutionResult::Success { output: Output::Create(data, _), .. } => {
@@ -80,4 +131,51 @@ where
         ExecutionResult::Revert { output, .. } => CallOutcome::Revert(output),
         ExecutionResult::Halt { reason, .. } => CallOutcome::Halt(format!("{reason:?}")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use revm::database::{CacheDB, EmptyDB};
+
+    fn rollup() -> RollupConfig {
+        let mut rollup = RollupConfig::default();
+        lockstep_chainspec::activate_through_isthmus(&mut rollup);
+        rollup
+    }
+
+    fn header(gas_limit: u64) -> Header {
+        Header { gas_limit, base_fee_per_gas: Some(1), ..Default::default() }
+    }
+
+    /// Init code that jumps back to its start for ever: `JUMPDEST PUSH1 0 JUMP`.
+    fn endless(gas: u64) -> CallRequest {
+        CallRequest {
+            input: Bytes::from_static(&[0x5b, 0x60, 0x00, 0x56]),
+            gas: Some(gas),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn an_endless_loop_is_stopped_at_the_deadline() {
+        // enough gas for hours of looping: only the deadline can end it
+        let gas = 1 << 50;
+        let started = Instant::now();
+        let deadline = started + Duration::from_millis(200);
+        let db = CacheDB::new(EmptyDB::default());
+        let outcome = call_until(&rollup(), &header(gas), db, &endless(gas), deadline).unwrap();
+        assert_eq!(outcome, CallOutcome::TimedOut);
+        assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn a_loop_that_runs_out_of_gas_first_halts_and_is_not_a_timeout() {
+        let db = CacheDB::new(EmptyDB::default());
+        let deadline = Instant::now() + Duration::from_secs(3600);
+        let outcome =
+            call_until(&rollup(), &header(1 << 30), db, &endless(100_000), deadline).unwrap();
+        // a deposit-style message that runs out of gas halts as a failed deposit
+        assert!(matches!(outcome, CallOutcome::Halt(_)), "{outcome:?}");
+    }
 }

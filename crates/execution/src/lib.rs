@@ -23,7 +23,7 @@ mod stateless;
 pub mod test_utils;
 mod witness;
 
-pub use call::{call, CallOutcome, CallRequest};
+pub use call::{call, call_until, CallOutcome, CallRequest};
 pub use env::{base_fee_params, evm_env, extra_data, next_base_fee, spec_id};
 pub use error::ExecutionError;
 pub use executor::{

@@ -1,6 +1,7 @@
 //! The `eth_` namespace of one chain, and `optimism_outputAtBlock`, over the node's database.
 
 use crate::{
+    pool::{CallPool, Handler},
     superchain::{invalid_params, params_by_name, required, server_error, to_u64, LiveStatus},
     RpcError,
 };
@@ -31,7 +32,18 @@ pub struct EthLimits {
     pub max_request_bytes: u32,
     /// The most calls in one batch request.
     pub max_batch: u32,
+    /// The most gas one `eth_call` may use (`--rpc.gascap`); also what a call without `gas`
+    /// gets.
+    pub gas_cap: u64,
+    /// How long one `eth_call` may execute before it is stopped (`--rpc.evmtimeout`).
+    pub evm_timeout: std::time::Duration,
 }
+
+/// The default `eth_call` gas cap, as geth's and reth's.
+pub const DEFAULT_GAS_CAP: u64 = 50_000_000;
+
+/// The default `eth_call` execution timeout, as geth's and reth's.
+pub const DEFAULT_EVM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Default for EthLimits {
     fn default() -> Self {
@@ -41,6 +53,8 @@ impl Default for EthLimits {
             max_history: 8_192,
             max_request_bytes: 1 << 20,
             max_batch: 100,
+            gas_cap: DEFAULT_GAS_CAP,
+            evm_timeout: DEFAULT_EVM_TIMEOUT,
         }
     }
 }
@@ -283,6 +297,11 @@ impl Chain {
         };
         let mut out = Vec::new();
         for number in from..=to {
+            // the header's bloom says for certain when no log of the block can match
+            let header = provider.header(number).map_err(server_error)?;
+            if header.is_some_and(|h| !bloom_may_match(&h.logs_bloom, &addresses, &topics)) {
+                continue;
+            }
             let receipts = provider.receipts(number).map_err(server_error)?;
             let matches_any = receipts
                 .iter()
@@ -354,7 +373,9 @@ impl Chain {
 
     fn call(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
         let p = params_by_name(params, &["transaction", "block"])?;
-        let request = call_request(required("transaction", &p[0])?)?;
+        let mut request = call_request(required("transaction", &p[0])?)?;
+        let cap = self.limits.gas_cap.max(21_000);
+        request.gas = Some(request.gas.unwrap_or(cap).min(cap));
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
         let number = self.resolve(&tx, &provider, p[1].as_ref())?;
@@ -365,7 +386,8 @@ impl Chain {
             .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
         let head = self.head(&provider)?;
         let state = if number == head { provider.state() } else { provider.state_at(number) };
-        match lockstep_execution::call(&self.rollup, &header, state, &request) {
+        let deadline = std::time::Instant::now() + self.limits.evm_timeout;
+        match lockstep_execution::call_until(&self.rollup, &header, state, &request, deadline) {
             Ok(CallOutcome::Success(data)) => Ok(json!(data)),
             Ok(CallOutcome::Revert(data)) => {
                 Err(ErrorObjectOwned::owned(3, "execution reverted", Some(json!(data))))
@@ -373,6 +395,10 @@ impl Chain {
             Ok(CallOutcome::Halt(reason)) => {
                 Err(server_error(format!("execution halted: {reason}")))
             }
+            Ok(CallOutcome::TimedOut) => Err(server_error(format!(
+                "execution aborted (timeout = {:.1} s)",
+                self.limits.evm_timeout.as_secs_f64()
+            ))),
             Err(e) => Err(server_error(e)),
         }
     }
@@ -662,6 +688,28 @@ impl BlockData {
     }
 }
 
+/// Whether a block with `bloom` may hold a log that `addresses` and `topics` match: any of the
+/// addresses (when some are given) and, at each topic position with alternatives, any of them.
+/// `false` is certain; `true` may be a false positive.
+pub(crate) fn bloom_may_match(
+    bloom: &alloy_primitives::Bloom,
+    addresses: &[Address],
+    topics: &[Vec<B256>],
+) -> bool {
+    use alloy_primitives::BloomInput;
+    if bloom.is_zero() {
+        // no log at all
+        return false;
+    }
+    let address_ok = addresses.is_empty()
+        || addresses.iter().any(|a| bloom.contains_input(BloomInput::Raw(a.as_slice())));
+    address_ok
+        && topics.iter().all(|alternatives| {
+            alternatives.is_empty()
+                || alternatives.iter().any(|t| bloom.contains_input(BloomInput::Raw(t.as_slice())))
+        })
+}
+
 /// Block `number` as `eth_getBlockByNumber` returns it (`null` if absent).
 pub(crate) fn block_json(
     provider: &Provider<'_>,
@@ -710,13 +758,14 @@ pub async fn serve_chain(
     chain_id: u64,
     rollup: Arc<RollupConfig>,
     limits: EthLimits,
+    pool: &CallPool,
     addr: SocketAddr,
 ) -> Result<(SocketAddr, ServerHandle), RpcError> {
     let bind = |source| RpcError::Bind { addr, source };
     let server =
         Server::builder().set_config(server_config(&limits)).build(addr).await.map_err(bind)?;
     let local = server.local_addr().map_err(bind)?;
-    let module = eth_module(env, live, chain_id, rollup, limits)?;
+    let module = eth_module(env, live, chain_id, rollup, limits, pool)?;
     Ok((local, server.start(module)))
 }
 
@@ -738,72 +787,62 @@ pub fn eth_module(
     chain_id: u64,
     rollup: Arc<RollupConfig>,
     limits: EthLimits,
+    pool: &CallPool,
 ) -> Result<RpcModule<()>, RpcError> {
     let mut module = RpcModule::new(Chain { env, live, chain_id, rollup, limits });
-    let register = RpcError::Register;
-    module
-        .register_method("eth_chainId", |_, c, _| Ok::<_, ErrorObjectOwned>(hex_u64(c.chain_id)))
-        .map_err(register)?;
-    module
-        .register_method("eth_blockNumber", |_, c, _| {
+    let methods: [(&'static str, Handler<Chain>); 21] = [
+        ("eth_chainId", |c, _| Ok(json!(hex_u64(c.chain_id)))),
+        ("eth_blockNumber", |c, _| {
             let tx = c.tx()?;
-            Ok::<_, ErrorObjectOwned>(hex_u64(c.head(&ChainProvider::new(&tx, c.chain_id))?))
-        })
-        .map_err(register)?;
-    module
-        .register_method("eth_getBlockByNumber", |p, c, _| c.block_by_number(&p))
-        .map_err(register)?;
-    module
-        .register_method("eth_getBlockByHash", |p, c, _| c.block_by_hash(&p))
-        .map_err(register)?;
-    module
-        .register_method("eth_getTransactionByHash", |p, c, _| c.transaction_by_hash(&p))
-        .map_err(register)?;
-    module
-        .register_method("eth_getTransactionReceipt", |p, c, _| c.receipt(&p))
-        .map_err(register)?;
-    module
-        .register_method("eth_getBlockReceipts", |p, c, _| c.block_receipts(&p))
-        .map_err(register)?;
-    module.register_method("eth_getLogs", |p, c, _| c.get_logs(&p)).map_err(register)?;
-    module
-        .register_method("eth_getBalance", |p, c, _| c.account_field(&p, AccountField::Balance))
-        .map_err(register)?;
-    module
-        .register_method("eth_getTransactionCount", |p, c, _| {
-            c.account_field(&p, AccountField::Nonce)
-        })
-        .map_err(register)?;
-    module
-        .register_method("eth_getCode", |p, c, _| c.account_field(&p, AccountField::Code))
-        .map_err(register)?;
-    module
-        .register_method("eth_getStorageAt", |p, c, _| c.account_field(&p, AccountField::Storage))
-        .map_err(register)?;
-    module.register_method("eth_call", |p, c, _| c.call(&p)).map_err(register)?;
-    module
-        .register_method("net_version", |_, c, _| Ok::<_, ErrorObjectOwned>(c.chain_id.to_string()))
-        .map_err(register)?;
-    module
-        .register_method("web3_clientVersion", |_, _, _| {
-            Ok::<_, ErrorObjectOwned>(format!("lockstep/{}", env!("CARGO_PKG_VERSION")))
-        })
-        .map_err(register)?;
-    module
-        .register_method("optimism_outputAtBlock", |p, c, _| c.output_at_block(&p))
-        .map_err(register)?;
-    module
-        .register_method("debug_executionWitness", |p, c, _| c.execution_witness(&p))
-        .map_err(register)?;
-    module.register_method("debug_getRawHeader", |p, c, _| c.raw_header(&p)).map_err(register)?;
-    module.register_method("debug_getRawBlock", |p, c, _| c.raw_block(&p)).map_err(register)?;
-    module
-        .register_method("debug_getRawTransaction", |p, c, _| c.raw_transaction(&p))
-        .map_err(register)?;
-    module
-        .register_method("debug_getRawReceipts", |p, c, _| c.raw_receipts(&p))
-        .map_err(register)?;
+            Ok(json!(hex_u64(c.head(&ChainProvider::new(&tx, c.chain_id))?)))
+        }),
+        ("eth_getBlockByNumber", |c, p| c.block_by_number(p)),
+        ("eth_getBlockByHash", |c, p| c.block_by_hash(p)),
+        ("eth_getTransactionByHash", |c, p| c.transaction_by_hash(p)),
+        ("eth_getTransactionReceipt", |c, p| c.receipt(p)),
+        ("eth_getBlockReceipts", |c, p| c.block_receipts(p)),
+        ("eth_getLogs", |c, p| c.get_logs(p)),
+        ("eth_getBalance", |c, p| c.account_field(p, AccountField::Balance)),
+        ("eth_getTransactionCount", |c, p| c.account_field(p, AccountField::Nonce)),
+        ("eth_getCode", |c, p| c.account_field(p, AccountField::Code)),
+        ("eth_getStorageAt", |c, p| c.account_field(p, AccountField::Storage)),
+        ("eth_call", |c, p| c.call(p)),
+        ("net_version", |c, _| Ok(json!(c.chain_id.to_string()))),
+        ("web3_clientVersion", |_, _| Ok(json!(format!("lockstep/{}", env!("CARGO_PKG_VERSION"))))),
+        ("optimism_outputAtBlock", |c, p| c.output_at_block(p)),
+        ("debug_executionWitness", |c, p| c.execution_witness(p)),
+        ("debug_getRawHeader", |c, p| c.raw_header(p)),
+        ("debug_getRawBlock", |c, p| c.raw_block(p)),
+        ("debug_getRawTransaction", |c, p| c.raw_transaction(p)),
+        ("debug_getRawReceipts", |c, p| c.raw_receipts(p)),
+    ];
+    for (name, handler) in methods {
+        pool.register(&mut module, name, handler)?;
+    }
+    let register = RpcError::Register;
     let mut plain = RpcModule::new(());
     plain.merge(module).map_err(register)?;
     Ok(plain)
+}
+
+#[cfg(test)]
+mod bloom_tests {
+    use super::*;
+    use alloy_primitives::{Bloom, BloomInput};
+
+    #[test]
+    fn the_bloom_rules_out_blocks_and_never_a_matching_one() {
+        let (address, topic) = (Address::repeat_byte(7), B256::repeat_byte(9));
+        let mut bloom = Bloom::ZERO;
+        bloom.accrue(BloomInput::Raw(address.as_slice()));
+        bloom.accrue(BloomInput::Raw(topic.as_slice()));
+        let other = B256::repeat_byte(1);
+        assert!(bloom_may_match(&bloom, &[], &[]));
+        assert!(bloom_may_match(&bloom, &[address], &[vec![topic]]));
+        assert!(bloom_may_match(&bloom, &[Address::ZERO, address], &[vec![], vec![other, topic]]));
+        assert!(!bloom_may_match(&bloom, &[Address::repeat_byte(8)], &[]));
+        assert!(!bloom_may_match(&bloom, &[address], &[vec![other]]));
+        // a block without logs has an empty bloom: nothing to read, whatever the filter
+        assert!(!bloom_may_match(&Bloom::ZERO, &[], &[]));
+    }
 }

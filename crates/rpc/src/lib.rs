@@ -17,6 +17,10 @@
 //! methods, and the operator's HTTP server ([`serve_status`]:
 //! Prometheus `/metrics`, the status page at `/`) live here too.
 //!
+//! Every handler runs on a [`CallPool`]: a bounded set of blocking threads with a per-call
+//! timeout, so that no number of clients can take the database's reader slots or the async
+//! workers from the node's sync loop.
+//!
 //! Good starting point: [`serve`].
 
 #![cfg_attr(not(test), warn(unused_crate_dependencies))]
@@ -24,10 +28,16 @@
 mod debug;
 mod error;
 mod eth;
+mod pool;
 mod status;
 mod superchain;
 
 pub use error::RpcError;
-pub use eth::{eth_module, serve_chain, server_config, EthLimits};
+pub use eth::{
+    eth_module, serve_chain, server_config, EthLimits, DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP,
+};
+pub use pool::{
+    CallPool, Handler, DEFAULT_CALL_TIMEOUT, DEFAULT_WORKERS, MAX_WORKERS, TIMEOUT_CODE,
+};
 pub use status::{serve_status, NodeMetrics};
-pub use superchain::{batch_summary, serve, LiveStatus, LIST_LIMIT};
+pub use superchain::{batch_summary, serve, LiveStatus, LIST_LIMIT, SUPERCHAIN_MAX_BATCH};

@@ -21,8 +21,9 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Connections served at once; more wait in the listen queue.
-const MAX_CONNECTIONS: usize = 64;
+/// Connections served at once (each may hold a database reader); more get 503. A scraper and
+/// a few browsers need no more.
+pub(crate) const MAX_CONNECTIONS: usize = 8;
 /// The largest request head read.
 const MAX_REQUEST: usize = 8 * 1024;
 /// Batches the status page shows.

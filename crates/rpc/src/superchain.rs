@@ -266,12 +266,16 @@ impl Context {
     }
 }
 
-/// Serves the `superchain_` namespace on `addr` over `env`. Returns the bound address (for
-/// port 0) and the server's handle; the server stops when the handle is stopped or dropped
-/// with the runtime.
+/// The most calls in one batch request to the `superchain_` server.
+pub const SUPERCHAIN_MAX_BATCH: u32 = 100;
+
+/// Serves the `superchain_` namespace on `addr` over `env`, its calls run on `pool`. Returns
+/// the bound address (for port 0) and the server's handle; the server stops when the handle is
+/// stopped or dropped with the runtime.
 pub async fn serve(
     env: Arc<DatabaseEnv>,
     live: Arc<LiveStatus>,
+    pool: &crate::CallPool,
     addr: SocketAddr,
 ) -> Result<(SocketAddr, ServerHandle), crate::RpcError> {
     let bind = |source| crate::RpcError::Bind { addr, source };
@@ -279,25 +283,24 @@ pub async fn serve(
         .max_request_body_size(1 << 20)
         .max_response_body_size(64 << 20)
         .max_connections(256)
+        .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(
+            SUPERCHAIN_MAX_BATCH,
+        ))
         .build();
     let server = Server::builder().set_config(config).build(addr).await.map_err(bind)?;
     let local = server.local_addr().map_err(bind)?;
     let mut module = RpcModule::new(Context { env, live });
-    let register = crate::RpcError::Register;
-    module.register_method("superchain_syncStatus", |_, c, _| c.sync_status()).map_err(register)?;
-    module.register_method("superchain_getBatch", |p, c, _| c.get_batch(&p)).map_err(register)?;
-    module
-        .register_method("superchain_getBatchByL1Block", |p, c, _| c.get_batch_by_l1_block(&p))
-        .map_err(register)?;
-    module
-        .register_method("superchain_listFlagged", |p, c, _| c.list_flagged(&p))
-        .map_err(register)?;
-    module
-        .register_method("superchain_getTransfer", |p, c, _| c.get_transfer(&p))
-        .map_err(register)?;
-    module
-        .register_method("superchain_getEvidence", |p, c, _| c.get_evidence(&p))
-        .map_err(register)?;
+    let methods: [(&'static str, crate::pool::Handler<Context>); 6] = [
+        ("superchain_syncStatus", |c, _| c.sync_status()),
+        ("superchain_getBatch", |c, p| c.get_batch(p)),
+        ("superchain_getBatchByL1Block", |c, p| c.get_batch_by_l1_block(p)),
+        ("superchain_listFlagged", |c, p| c.list_flagged(p)),
+        ("superchain_getTransfer", |c, p| c.get_transfer(p)),
+        ("superchain_getEvidence", |c, p| c.get_evidence(p)),
+    ];
+    for (name, handler) in methods {
+        pool.register(&mut module, name, handler)?;
+    }
     Ok((local, server.start(module)))
 }
 

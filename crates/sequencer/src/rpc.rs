@@ -56,6 +56,7 @@ impl Endpoint {
 pub async fn serve(
     sequencer: SequencerHandle,
     chain_id: u64,
+    pool: &lockstep_rpc::CallPool,
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
     let (env, spec) = {
@@ -73,9 +74,11 @@ pub async fn serve(
     let local = server.local_addr()?;
     let register = |e: jsonrpsee::core::RegisterMethodError| std::io::Error::other(e.to_string());
     let mut module = RpcModule::new(Endpoint { sequencer, chain_id });
-    module
-        .register_method("eth_sendRawTransaction", |p, ep, _| ep.send_raw_transaction(&p))
-        .map_err(register)?;
+    // the pool's blocking threads wait for the sequencer's lock, not the server's workers
+    pool.register(&mut module, "eth_sendRawTransaction", |ep, p| {
+        ep.send_raw_transaction(p).map(serde_json::Value::String)
+    })
+    .map_err(|e| std::io::Error::other(e.to_string()))?;
     // the reads: the same eth_ namespace the node serves, over the sequencer's own database
     let reads = lockstep_rpc::eth_module(
         env,
@@ -83,6 +86,7 @@ pub async fn serve(
         chain_id,
         std::sync::Arc::new(spec.rollup.clone()),
         limits,
+        pool,
     )
     .map_err(|e| std::io::Error::other(e.to_string()))?;
     module.merge(reads).map_err(register)?;

@@ -52,10 +52,22 @@ fn wallet_transactions_over_http_are_sequenced_and_bad_ones_refused() {
     let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
     let handle = Arc::new(Mutex::new(sequencer));
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (op, _op_server) =
-        runtime.block_on(rpc::serve(handle.clone(), 901, "127.0.0.1:0".parse().unwrap())).unwrap();
-    let (base, _base_server) =
-        runtime.block_on(rpc::serve(handle.clone(), 902, "127.0.0.1:0".parse().unwrap())).unwrap();
+    let (op, _op_server) = runtime
+        .block_on(rpc::serve(
+            handle.clone(),
+            901,
+            &lockstep_rpc::CallPool::default(),
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let (base, _base_server) = runtime
+        .block_on(rpc::serve(
+            handle.clone(),
+            902,
+            &lockstep_rpc::CallPool::default(),
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
 
     assert_eq!(call(op, "eth_chainId", json!([]))["result"], "0x385");
     assert_eq!(call(base, "eth_chainId", json!([]))["result"], "0x386");
@@ -117,8 +129,14 @@ fn cast_publishes_to_the_sequencer_and_reads_the_receipt() {
     let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
     let handle = Arc::new(Mutex::new(sequencer));
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let (addr, _server) =
-        runtime.block_on(rpc::serve(handle.clone(), 902, "127.0.0.1:0".parse().unwrap())).unwrap();
+    let (addr, _server) = runtime
+        .block_on(rpc::serve(
+            handle.clone(),
+            902,
+            &lockstep_rpc::CallPool::default(),
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
     let url = format!("http://{addr}");
     let key = hex::encode_prefixed(dev_key(5).credential().to_bytes());
     let run = |args: &[&str]| {

@@ -40,6 +40,18 @@ pub struct TableStats {
     pub size: u64,
 }
 
+/// The MDBX reader slots of an environment, at least: libmdbx's default (which it rounds up to
+/// fill the lock file's pages, 112 with 4 KiB pages), which the `libmdbx` crate
+/// (0.6.6) gives no way to raise (its `max_readers` option is never applied). Every open read
+/// transaction holds one slot, so whatever serves clients must stay within a budget below it
+/// (see `lockstep_rpc::CallPool`) and leave the sync loop and other processes theirs.
+pub const MAX_READERS: u32 = 61;
+
+/// Of [`MAX_READERS`], the slots the JSON-RPC pool and the status server may hold at once;
+/// the rest are the sync loop's and those of other processes reading the same database
+/// (`lockstep db status`, `lockstep evidence export`).
+pub const SERVING_READERS: u32 = 40;
+
 /// The one MDBX environment of a lockstep node, shared by every chain.
 #[derive(Debug)]
 pub struct DatabaseEnv {
@@ -114,6 +126,11 @@ impl DatabaseEnv {
         tx.put(&table, SCHEMA_KEY, SCHEMA_VERSION.to_be_bytes(), WriteFlags::UPSERT)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The reader slots of the environment's lock file (set by whoever created it).
+    pub fn max_readers(&self) -> DbResult<usize> {
+        Ok(self.inner.info()?.max_readers())
     }
 
     /// Begins a read-only transaction: a consistent snapshot of every chain.

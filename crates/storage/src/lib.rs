@@ -26,7 +26,9 @@ pub mod trie;
 
 pub use codec::{CodecResult, Key, KeyPart, NibblePath, Value};
 pub use cursor::{DbCursor, DupWalker, Entry, Walker};
-pub use env::{DatabaseEnv, DatabaseMode, DbTx, TableStats, SCHEMA_VERSION};
+pub use env::{
+    DatabaseEnv, DatabaseMode, DbTx, TableStats, MAX_READERS, SCHEMA_VERSION, SERVING_READERS,
+};
 pub use error::{DatabaseError, DbResult};
 pub use libmdbx::{TransactionKind, RO, RW};
 pub use models::{

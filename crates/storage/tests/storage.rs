@@ -159,3 +159,24 @@ fn the_message_passer_root_comes_from_the_header_only_from_isthmus() {
     assert_eq!(provider.message_passer_root(2).unwrap(), Some(B256::repeat_byte(5)));
     assert_eq!(provider.message_passer_root(3).unwrap(), Some(B256::repeat_byte(9)));
 }
+
+#[test]
+fn the_serving_budget_of_readers_leaves_the_writer_and_the_sync_loop_room() {
+    let db = temp_database();
+    // libmdbx rounds its default up to fill the lock file's pages (112 with 4 KiB pages)
+    assert!(db.env.max_readers().unwrap() >= lockstep_storage::MAX_READERS as usize);
+    // every slot serving may take, held at once
+    let readers: Vec<_> =
+        (0..lockstep_storage::SERVING_READERS).map(|_| db.env.tx().unwrap()).collect();
+    let tx = db.env.tx_mut().unwrap();
+    let account = Account { nonce: 1, balance: U256::from(5), code_hash: alloy_trie::KECCAK_EMPTY };
+    tx.put::<PlainAccounts>(&(7, Address::repeat_byte(1)), &account).unwrap();
+    tx.commit().unwrap();
+    // the sync loop's reads, and a few of other processes', still find slots
+    let more: Vec<_> = (0..8).map(|_| db.env.tx().unwrap()).collect();
+    let provider = ChainProvider::new(&more[0], 7);
+    assert_eq!(provider.account(Address::repeat_byte(1)).unwrap(), Some(account));
+    // the old snapshots still read the state before the write
+    let old = ChainProvider::new(&readers[0], 7);
+    assert_eq!(old.account(Address::repeat_byte(1)).unwrap(), None);
+}
