@@ -117,46 +117,34 @@ impl ChainDeriver {
     /// L1 from [`Self::resume_origin_number`].
     pub fn resume(
         chain_id: u64,
-        rollup: Arc<RollupConfig>,
-        l1: L1Window,
+        rollup: &Arc<RollupConfig>,
+        l1: &L1Window,
         l2: &dyn L2Source,
         head: L2BlockInfo,
     ) -> Result<(Self, Resumed), DeriveError> {
-        let held = |l1: &L1Window, number: u64| {
-            l1.get(number).ok_or_else(|| DeriveError::L1Missing(format!("number {number}")))
-        };
-        let plain = |reason: String| -> Result<(Self, Resumed), DeriveError> {
-            let origin = held(&l1, Self::reset_origin_number(&rollup, &head))?;
-            let deriver = Self::new(
+        // a pipeline after `safe`, reading from its reset origin whatever the window's limit
+        // (a new node's is below genesis)
+        let after = |safe: L2BlockInfo| -> Result<Self, DeriveError> {
+            let number = Self::reset_origin_number(rollup, &safe);
+            let origin =
+                l1.get(number).ok_or_else(|| DeriveError::L1Missing(format!("number {number}")))?;
+            Self::new(
                 chain_id,
                 rollup.clone(),
                 l1.clone(),
                 l2,
-                head,
+                safe,
                 crate::block_ref::block_info(&origin),
-            )?;
-            Ok((deriver, Resumed::Reset { reason }))
+            )
         };
-        // the origins are read whatever the window's limit (a new node's is below genesis)
-        let base = Self::resume_base(&rollup, l2, &head)?;
+        let base = Self::resume_base(rollup, l2, &head)?;
+        let mut deriver = after(base)?;
         if base.block_info.hash == head.block_info.hash {
-            let origin = held(&l1, Self::reset_origin_number(&rollup, &head))?;
-            let deriver =
-                Self::new(chain_id, rollup, l1, l2, head, crate::block_ref::block_info(&origin))?;
             return Ok((deriver, Resumed::Replayed { base: head.block_info.number, blocks: 0 }));
         }
-        let origin = held(&l1, Self::reset_origin_number(&rollup, &base))?;
-        let mut deriver = Self::new(
-            chain_id,
-            rollup.clone(),
-            l1.clone(),
-            l2,
-            base,
-            crate::block_ref::block_info(&origin),
-        )?;
         match deriver.replay(l2, base, &head) {
             Ok(blocks) => Ok((deriver, Resumed::Replayed { base: base.block_info.number, blocks })),
-            Err(err) => plain(err.to_string()),
+            Err(err) => Ok((after(head)?, Resumed::Reset { reason: err.to_string() })),
         }
     }
 
@@ -186,7 +174,8 @@ impl ChainDeriver {
             let timestamp = attributes.inner.payload_attributes.timestamp;
             let stored = l2.transactions(number)?;
             let derived = attributes.inner.transactions.clone().unwrap_or_default();
-            let same_time = l2.info(number)?.block_info.timestamp == timestamp;
+            let info = l2.info(number)?;
+            let same_time = info.block_info.timestamp == timestamp;
             let holocene = self.rollup.is_holocene_active(timestamp);
             if same_time && stored == derived {
                 // the block these attributes gave
@@ -207,7 +196,7 @@ impl ChainDeriver {
             } else {
                 return Err(parted(format!("block {number} is not what its batch derives")));
             }
-            cursor = l2.info(number)?;
+            cursor = info;
             blocks += 1;
         }
         if cursor.block_info.hash != head.block_info.hash {

@@ -383,8 +383,8 @@ impl Node {
         for chain in &mut self.chains {
             let (deriver, resumed) = ChainDeriver::resume(
                 chain.chain_id(),
-                chain.rollup.clone(),
-                self.l1.clone(),
+                &chain.rollup,
+                &self.l1,
                 &L2Chain::new(&chain.l2, &tx),
                 chain.head,
             )?;
