@@ -84,13 +84,13 @@ pub(crate) struct DevnetArgs {
     #[arg(long, env = "LOCKSTEP_HTTP")]
     http: bool,
     /// Serve the verifier's Prometheus metrics at `/metrics` and its status page at `/` on this
-    /// address (for example 127.0.0.1:9001).
+    /// address (for example 127.0.0.1:9001; port 0 picks a free one, logged at start).
     #[arg(long, env = "LOCKSTEP_METRICS", value_name = "ADDR")]
     metrics: Option<std::net::SocketAddr>,
     /// Address of the JSON-RPC endpoints.
     #[arg(long = "http.addr", env = "LOCKSTEP_HTTP_ADDR", default_value = "127.0.0.1")]
     http_addr: std::net::IpAddr,
-    /// Port of the first chain's endpoint.
+    /// Port of the first chain's endpoint. 0: free ports, logged at start.
     #[arg(long = "http.port", env = "LOCKSTEP_HTTP_PORT", default_value_t = 8545)]
     http_port: u16,
 }
@@ -180,10 +180,14 @@ fn drive<L: L1Node>(
     if args.http {
         let ids: Vec<u64> = devnet.config().chains.iter().map(|c| c.chain_id).collect();
         for (i, chain) in ids.into_iter().enumerate() {
-            let port = args
-                .http_port
-                .checked_add(i as u16)
-                .ok_or_else(|| eyre::eyre!("--http.port too high"))?;
+            // 0: every chain on a free port of its own, logged below
+            let port = if args.http_port == 0 {
+                0
+            } else {
+                args.http_port
+                    .checked_add(i as u16)
+                    .ok_or_else(|| eyre::eyre!("--http.port too high"))?
+            };
             let addr = std::net::SocketAddr::new(args.http_addr, port);
             let (bound, handle) = runtime
                 .block_on(lockstep_sequencer::rpc::serve(devnet.sequencer(), chain, &pool, addr))

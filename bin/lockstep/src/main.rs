@@ -24,6 +24,8 @@ fn main() {
                 }),
         )
         .with_writer(std::io::stderr)
+        // colours only for a person at a terminal, never in a file or a pipe
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     match cli::Cli::parse().run() {
         Ok(false) => {}

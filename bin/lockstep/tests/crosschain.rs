@@ -15,7 +15,7 @@ use std::{
 
 mod common;
 
-use common::{curl, devnet_anvil, free_ports, lockstep, spawn_node_http, stderr};
+use common::{curl, devnet_anvil, lockstep, spawn_node_http, stderr};
 
 /// A verifier of exported evidence that trusts nothing of lockstep's tree code: keccak from
 /// RustCrypto's `sha3`, the leaf's ABI encoding and the proof folding written out here again
@@ -415,16 +415,12 @@ fn superchain_rpc_answers_curl_over_http() {
     ]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
 
-    let port = free_ports(1);
-    let url = format!("http://127.0.0.1:{port}");
-    let node = spawn_node_http(&devnet, &anvil.url, &dir.path().join("node"), port, &[]);
+    let node = spawn_node_http(&devnet, &anvil.url, &dir.path().join("node"), &[]);
+    let url = node.superchain.clone();
     let deadline = Instant::now() + Duration::from_secs(120);
     let status = loop {
         assert!(Instant::now() < deadline, "the node did not sync in time");
         std::thread::sleep(Duration::from_millis(200));
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            continue;
-        }
         let status = curl(&url, "superchain_syncStatus", &json!([]))["result"].clone();
         if status["synced"] == true && status["batchesChecked"].as_u64() >= Some(4) {
             break status;

@@ -8,13 +8,13 @@
 use alloy_primitives::U256;
 use serde_json::{json, Value};
 use std::{
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
 mod common;
 
-use common::{curl_raw, devnet_anvil, free_ports, repo, spawn_node_http, Killed};
+use common::{curl_raw, devnet_anvil, repo, spawn_node_http, Logged};
 
 /// Runs `cast` (pinned in package.json) and returns its stdout.
 fn cast(args: &[&str]) -> String {
@@ -44,61 +44,37 @@ fn cast_reads_both_chains_from_the_node_as_from_the_sequencer() {
     let anvil = devnet_anvil();
     let dir = tempfile::tempdir().unwrap();
     let devnet_dir = dir.path().join("devnet");
-    let seq_port = free_ports(2);
-    let _devnet = Killed(
+    let mut devnet = Logged::spawn(
         Command::new(env!("CARGO_BIN_EXE_lockstep"))
-            .args([
-                "devnet",
-                "--l1.rpc",
-                &anvil.url,
-                "--txs-per-block",
-                "6",
-                "--http",
-                "--http.port",
-                &seq_port.to_string(),
-                "--datadir",
-                devnet_dir.to_str().unwrap(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .args(["devnet", "--l1.rpc", &anvil.url, "--txs-per-block", "6"])
+            .args(["--http", "--http.port", "0", "--datadir", devnet_dir.to_str().unwrap()]),
     );
     // the devnet writes its config before it serves
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !devnet_dir.join("config/superchain.toml").exists()
-        || std::net::TcpStream::connect(("127.0.0.1", seq_port + 1)).is_err()
-    {
-        assert!(Instant::now() < deadline, "the devnet did not start");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let node_port = free_ports(3);
-    let _node = spawn_node_http(
+    let sequencer: Vec<String> = ["chain=901", "chain=902"]
+        .iter()
+        .map(|chain| devnet.rpc_url("sequencer JSON-RPC", &[chain], "eth_chainId"))
+        .collect();
+    assert!(devnet_dir.join("config/superchain.toml").exists());
+    let served = spawn_node_http(
         &devnet_dir,
         &anvil.url,
         &dir.path().join("node"),
-        node_port,
         &["--rpc.max-logs-range", "20"],
     );
-    let chains = [(901u64, seq_port, node_port + 1), (902, seq_port + 1, node_port + 2)];
+    let chains = [
+        (901u64, sequencer[0].clone(), served.eth(901).to_string()),
+        (902, sequencer[1].clone(), served.eth(902).to_string()),
+    ];
     let target = 24;
     let deadline = Instant::now() + Duration::from_secs(180);
-    for (_, _, port) in chains {
-        let url = format!("http://127.0.0.1:{port}");
-        loop {
+    for (_, _, url) in &chains {
+        while block_number(url) < target {
             assert!(Instant::now() < deadline, "the node did not reach block {target}");
             std::thread::sleep(Duration::from_millis(200));
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-                && block_number(&url) >= target
-            {
-                break;
-            }
         }
     }
     let bridge = lockstep_devnet::BRIDGE.to_string();
     for (chain, seq, node) in chains {
-        let seq = format!("http://127.0.0.1:{seq}");
-        let node = format!("http://127.0.0.1:{node}");
         assert_eq!(cast(&["chain-id", "--rpc-url", &node]), chain.to_string());
         let mut burns_seen = 0usize;
         // the bridge's native reserve: burns pay in, mints pay out (DESIGN.md 5.1)

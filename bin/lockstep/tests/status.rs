@@ -7,13 +7,13 @@
 use std::{
     collections::BTreeMap,
     io::{Read, Write},
-    process::{Command, Stdio},
+    process::Command,
     time::{Duration, Instant},
 };
 
 mod common;
 
-use common::{repo, Killed};
+use common::{repo, Logged};
 
 fn get(port: u16, path: &str) -> Option<(String, String)> {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -35,26 +35,19 @@ fn samples(text: &str) -> BTreeMap<String, f64> {
 
 #[test]
 fn metrics_move_and_the_status_page_shows_heads_and_a_flagged_batch_in_a_browser() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let dir = tempfile::tempdir().unwrap();
-    let _devnet = Killed(
+    let mut devnet = Logged::spawn(
         Command::new(env!("CARGO_BIN_EXE_lockstep"))
-            .args([
-                "devnet",
-                "--txs-per-block",
-                "4",
-                "--fault",
-                "alter-amount@6",
-                "--metrics",
-                &format!("127.0.0.1:{port}"),
-                "--datadir",
-                dir.path().join("devnet").to_str().unwrap(),
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
+            .args(["devnet", "--txs-per-block", "4", "--fault", "alter-amount@6"])
+            .args(["--metrics", "127.0.0.1:0"])
+            .args(["--datadir", dir.path().join("devnet").to_str().unwrap()]),
     );
+    let url = devnet.url("verifier status page and /metrics", &[]);
+    let port: u16 = url
+        .trim_start_matches("http://127.0.0.1:")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap_or_else(|_| panic!("not a loopback URL: {url}"));
     let deadline = Instant::now() + Duration::from_secs(60);
     let first = loop {
         assert!(Instant::now() < deadline, "no metrics");

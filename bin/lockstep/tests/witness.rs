@@ -16,7 +16,7 @@ use std::{
 
 mod common;
 
-use common::{curl, devnet_anvil, free_ports, lockstep, spawn_node_http, stderr};
+use common::{curl, devnet_anvil, lockstep, spawn_node_http, stderr};
 
 fn result(url: &str, method: &str, params: &Value) -> Value {
     let answer = curl(url, method, params);
@@ -38,15 +38,14 @@ fn every_devnet_block_replays_statelessly_from_the_nodes_witness() {
         .unwrap();
     assert!(out.status.success(), "devnet: {}", stderr(&out));
     let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let port = free_ports(3);
-    let _node = spawn_node_http(&devnet_dir, &anvil.url, &dir.path().join("node"), port, &[]);
-    let chains = [(901u64, "op", port + 1), (902, "base", port + 2)];
+    let served = spawn_node_http(&devnet_dir, &anvil.url, &dir.path().join("node"), &[]);
+    let chains = [(901u64, "op"), (902, "base")];
     let mut replayed = 0;
     let mut contracts: Vec<(String, u64)> = Vec::new();
     let mut cleared = 0;
     let (mut creations, mut deposits, mut self_destructs) = (0, 0, 0);
-    for (chain, name, port) in chains {
-        let url = format!("http://127.0.0.1:{port}");
+    for (chain, name) in chains {
+        let url = served.eth(chain).to_string();
         let head =
             summary["verifier"].as_array().unwrap().iter().find(|v| v["chainId"] == chain).unwrap()
                 ["head"]
@@ -56,14 +55,11 @@ fn every_devnet_block_replays_statelessly_from_the_nodes_witness() {
         loop {
             assert!(Instant::now() < deadline, "chain {chain}: the node did not reach {head}");
             std::thread::sleep(Duration::from_millis(200));
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                let number = result(&url, "eth_blockNumber", &json!([]));
-                if u64::from_str_radix(number.as_str().unwrap().trim_start_matches("0x"), 16)
-                    .unwrap()
-                    >= head
-                {
-                    break;
-                }
+            let number = result(&url, "eth_blockNumber", &json!([]));
+            if u64::from_str_radix(number.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+                >= head
+            {
+                break;
             }
         }
         let rollup: Value = serde_json::from_slice(

@@ -98,8 +98,11 @@ pub(crate) fn field_name(path: String) -> String {
 }
 
 fn read_json(path: &Path) -> Result<serde_json::Value, ChainSpecError> {
-    let raw = read_file(path)?;
-    serde_json::from_slice(&raw).map_err(|err| ChainSpecError::Invalid {
+    json_value(path, &read_file(path)?)
+}
+
+fn json_value(path: &Path, raw: &[u8]) -> Result<serde_json::Value, ChainSpecError> {
+    serde_json::from_slice(raw).map_err(|err| ChainSpecError::Invalid {
         path: path.to_path_buf(),
         reason: format!("not valid JSON: {err}"),
     })
@@ -108,8 +111,29 @@ fn read_json(path: &Path) -> Result<serde_json::Value, ChainSpecError> {
 impl ChainSpec {
     /// Reads a chain from its `rollup.json` and `genesis.json` (optionally gzipped).
     pub fn load(rollup_path: &Path, genesis_path: &Path) -> Result<Self, ChainSpecError> {
-        let rollup: RollupConfig = parse_json(rollup_path, read_json(rollup_path)?)?;
-        let mut genesis_json = read_json(genesis_path)?;
+        let rollup = read_json(rollup_path)?;
+        Self::from_json(rollup, rollup_path, read_json(genesis_path)?, genesis_path)
+    }
+
+    /// A chain from the bytes of its `rollup.json` and `genesis.json` (not gzipped), checked as
+    /// [`Self::load`] checks them; the paths only name the files in errors.
+    pub fn parse(
+        rollup: &[u8],
+        rollup_path: &Path,
+        genesis: &[u8],
+        genesis_path: &Path,
+    ) -> Result<Self, ChainSpecError> {
+        let rollup = json_value(rollup_path, rollup)?;
+        Self::from_json(rollup, rollup_path, json_value(genesis_path, genesis)?, genesis_path)
+    }
+
+    fn from_json(
+        rollup: serde_json::Value,
+        rollup_path: &Path,
+        mut genesis_json: serde_json::Value,
+        genesis_path: &Path,
+    ) -> Result<Self, ChainSpecError> {
+        let rollup: RollupConfig = parse_json(rollup_path, rollup)?;
         // The superchain registry ships genesis files with `"config": null`: the chain's rules
         // come from rollup.json instead.
         if let Some(map) = genesis_json.as_object_mut() {

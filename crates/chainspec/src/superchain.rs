@@ -61,8 +61,14 @@ impl SuperchainSet {
     pub fn load(path: &Path) -> Result<Self, ChainSpecError> {
         let text = std::fs::read_to_string(path)
             .map_err(|source| ChainSpecError::Io { path: path.to_path_buf(), source })?;
+        Self::parse(&text, path)
+    }
+
+    /// A set from the text of its file at `path`, whose chains' config files are read relative
+    /// to `path`, checked as [`Self::load`] checks it.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ChainSpecError> {
         let deserializer =
-            toml::Deserializer::parse(&text).map_err(|err| ChainSpecError::Invalid {
+            toml::Deserializer::parse(text).map_err(|err| ChainSpecError::Invalid {
                 path: path.to_path_buf(),
                 reason: format!("not valid TOML: {err}"),
             })?;

@@ -41,10 +41,13 @@ use crate::check::{Commitment, CommittedOutput, CommittedPair};
 use alloy_primitives::{Log, B256};
 use alloy_sol_types::SolEvent;
 
+/// The topic of the commitment contract's `Committed` event.
+pub const COMMITMENT_TOPIC: B256 = IBatchCommitments::Committed::SIGNATURE_HASH;
+
 /// The commitment a `Committed` log of the commitment contract holds, or `None` if the log is
 /// not one (or names a batch beyond 64 bits).
 pub fn decode_commitment(l1_block: u64, tx_hash: B256, log: &Log) -> Option<Commitment> {
-    if log.topics().first() != Some(&IBatchCommitments::Committed::SIGNATURE_HASH) {
+    if log.topics().first() != Some(&COMMITMENT_TOPIC) {
         return None;
     }
     let event = IBatchCommitments::Committed::decode_log_data(&log.data).ok()?;

@@ -19,7 +19,7 @@ mod extract;
 mod store;
 mod verdict;
 
-pub use bridge::decode_commitment;
+pub use bridge::{decode_commitment, COMMITMENT_TOPIC};
 pub use check::{
     check_commitment, check_pairs, transfer_key, BatchEvent, Commitment, CommittedOutput,
     CommittedPair, PairsChecked, TransferKey,

@@ -45,17 +45,22 @@ pub const DEFAULT_GAS_CAP: u64 = 50_000_000;
 /// The default `eth_call` execution timeout, as geth's and reth's.
 pub const DEFAULT_EVM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+impl EthLimits {
+    /// The defaults, as a constant.
+    pub const DEFAULT: Self = Self {
+        max_log_range: 10_000,
+        max_logs: 20_000,
+        max_history: 8_192,
+        max_request_bytes: 1 << 20,
+        max_batch: 100,
+        gas_cap: DEFAULT_GAS_CAP,
+        evm_timeout: DEFAULT_EVM_TIMEOUT,
+    };
+}
+
 impl Default for EthLimits {
     fn default() -> Self {
-        Self {
-            max_log_range: 10_000,
-            max_logs: 20_000,
-            max_history: 8_192,
-            max_request_bytes: 1 << 20,
-            max_batch: 100,
-            gas_cap: DEFAULT_GAS_CAP,
-            evm_timeout: DEFAULT_EVM_TIMEOUT,
-        }
+        Self::DEFAULT
     }
 }
 

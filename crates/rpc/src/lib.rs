@@ -40,4 +40,6 @@ pub use pool::{
     CallPool, Handler, DEFAULT_CALL_TIMEOUT, DEFAULT_WORKERS, MAX_WORKERS, TIMEOUT_CODE,
 };
 pub use status::{serve_status, NodeMetrics};
-pub use superchain::{batch_summary, serve, LiveStatus, LIST_LIMIT, SUPERCHAIN_MAX_BATCH};
+pub use superchain::{
+    batch_summary, serve, superchain_module, LiveStatus, LIST_LIMIT, SUPERCHAIN_MAX_BATCH,
+};

@@ -289,6 +289,16 @@ pub async fn serve(
         .build();
     let server = Server::builder().set_config(config).build(addr).await.map_err(bind)?;
     let local = server.local_addr().map_err(bind)?;
+    Ok((local, server.start(superchain_module(env, live, pool)?)))
+}
+
+/// The `superchain_` methods over `env`, their calls run on `pool`: what [`serve`] serves, to
+/// serve alone or call in-process.
+pub fn superchain_module(
+    env: Arc<DatabaseEnv>,
+    live: Arc<LiveStatus>,
+    pool: &crate::CallPool,
+) -> Result<RpcModule<()>, crate::RpcError> {
     let mut module = RpcModule::new(Context { env, live });
     let methods: [(&'static str, crate::pool::Handler<Context>); 6] = [
         ("superchain_syncStatus", |c, _| c.sync_status()),
@@ -301,7 +311,9 @@ pub async fn serve(
     for (name, handler) in methods {
         pool.register(&mut module, name, handler)?;
     }
-    Ok((local, server.start(module)))
+    let mut plain = RpcModule::new(());
+    plain.merge(module).map_err(crate::RpcError::Register)?;
+    Ok(plain)
 }
 
 #[cfg(test)]

@@ -59,6 +59,24 @@ pub async fn serve(
     pool: &lockstep_rpc::CallPool,
     addr: SocketAddr,
 ) -> std::io::Result<(SocketAddr, ServerHandle)> {
+    // a raw transaction is at most a block's worth of calldata
+    let server =
+        Server::builder().set_config(lockstep_rpc::server_config(&LIMITS)).build(addr).await?;
+    let local = server.local_addr()?;
+    Ok((local, server.start(module(sequencer, chain_id, pool)?)))
+}
+
+/// The sequencer endpoint's limits: a raw transaction is at most a block's worth of calldata.
+const LIMITS: lockstep_rpc::EthLimits =
+    lockstep_rpc::EthLimits { max_request_bytes: 1 << 21, ..lockstep_rpc::EthLimits::DEFAULT };
+
+/// Chain `chain_id`'s methods, their calls run on `pool`: what [`serve`] serves, to serve or
+/// call in-process.
+pub fn module(
+    sequencer: SequencerHandle,
+    chain_id: u64,
+    pool: &lockstep_rpc::CallPool,
+) -> std::io::Result<RpcModule<()>> {
     let (env, spec) = {
         let sequencer =
             lock(&sequencer).map_err(|e| std::io::Error::other(e.message().to_string()))?;
@@ -67,15 +85,10 @@ pub async fn serve(
         })?;
         (sequencer.shared_database(), spec)
     };
-    // a raw transaction is at most a block's worth of calldata
-    let limits = lockstep_rpc::EthLimits { max_request_bytes: 1 << 21, ..Default::default() };
-    let server =
-        Server::builder().set_config(lockstep_rpc::server_config(&limits)).build(addr).await?;
-    let local = server.local_addr()?;
     let register = |e: jsonrpsee::core::RegisterMethodError| std::io::Error::other(e.to_string());
-    let mut module = RpcModule::new(Endpoint { sequencer, chain_id });
+    let mut writes = RpcModule::new(Endpoint { sequencer, chain_id });
     // the pool's blocking threads wait for the sequencer's lock, not the server's workers
-    pool.register(&mut module, "eth_sendRawTransaction", |ep, p| {
+    pool.register(&mut writes, "eth_sendRawTransaction", |ep, p| {
         ep.send_raw_transaction(p).map(serde_json::Value::String)
     })
     .map_err(|e| std::io::Error::other(e.to_string()))?;
@@ -85,10 +98,12 @@ pub async fn serve(
         std::sync::Arc::new(lockstep_rpc::LiveStatus::default()),
         chain_id,
         std::sync::Arc::new(spec.rollup.clone()),
-        limits,
+        LIMITS,
         pool,
     )
     .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let mut module = RpcModule::new(());
+    module.merge(writes).map_err(register)?;
     module.merge(reads).map_err(register)?;
-    Ok((local, server.start(module)))
+    Ok(module)
 }
