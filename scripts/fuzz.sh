@@ -36,8 +36,7 @@ echo "fuzz: writing seeds"
 rm -rf fuzz/seeds
 cargo run -q --release -p lockstep-fuzz --example write_seeds -- fuzz/seeds
 echo "fuzz: building ${#targets[@]} targets"
-(cd fuzz && cargo fuzz build -s none --release "${targets[@]/#/}" 2>&1 | tail -3) || \
-  (cd fuzz && for t in "${targets[@]}"; do cargo fuzz build -s none --release "$t"; done)
+(cd fuzz && for t in "${targets[@]}"; do cargo fuzz build -s none --release "$t"; done)
 mkdir -p fuzz/logs
 run() {
   local t="$1"

@@ -74,6 +74,22 @@ pub(crate) struct NodeArgs {
     /// read while it runs; the rest wait their turn).
     #[arg(long = "rpc.workers", env = "LOCKSTEP_RPC_WORKERS", default_value_t = lockstep_rpc::DEFAULT_WORKERS)]
     workers: usize,
+    /// How many recent blocks of each chain keep their history: the state after each of them
+    /// (for `eth_getBalance`, `eth_call`, … at a past block) and their receipts (for receipts
+    /// and `eth_getLogs`). Older changesets, receipts and L1 block records are pruned a little
+    /// after each L1 block, and the RPC answers error 4444 for them. At least 1,024 (an L1
+    /// reorg may unwind that far).
+    #[arg(
+        long = "history.blocks",
+        env = "LOCKSTEP_HISTORY_BLOCKS",
+        default_value_t = lockstep_node::DEFAULT_HISTORY_BLOCKS,
+        value_parser = clap::value_parser!(u64).range(lockstep_node::MIN_HISTORY_BLOCKS..),
+        conflicts_with = "archive"
+    )]
+    history_blocks: u64,
+    /// Keep all history (an archive node): never prune.
+    #[arg(long = "history.archive", env = "LOCKSTEP_HISTORY_ARCHIVE")]
+    archive: bool,
     /// Exit once the node has reached the L1 head, printing a JSON status (heads, roots, L1
     /// cursor, batches) to stdout.
     #[arg(long)]
@@ -108,6 +124,8 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     }
     let mut node = Node::open(&args.datadir, specs, addresses)
         .wrap_err_with(|| format!("opening the node in {}", args.datadir.display()))?;
+    let history = (!args.archive).then_some(args.history_blocks);
+    node.set_history_blocks(history).wrap_err("--history.blocks")?;
     let l1 = Retrying::new(l1, Backoff::default());
     let live = Arc::new(LiveStatus::default());
     let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
@@ -132,6 +150,7 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
             max_batch: args.max_batch.max(1),
             gas_cap: args.gas_cap,
             evm_timeout,
+            max_history: history.unwrap_or(u64::MAX),
             ..Default::default()
         };
         for (i, (chain, rollup)) in rollups.iter().enumerate() {

@@ -146,7 +146,16 @@ pub struct Node {
     commitments: Option<Address>,
     l1: L1Window,
     prepared: bool,
+    history_blocks: Option<u64>,
 }
+
+/// How many blocks of history (changesets and receipts) each chain keeps by default: what the
+/// RPC has always promised for historical state.
+pub const DEFAULT_HISTORY_BLOCKS: u64 = 8_192;
+
+/// The fewest blocks of history a node may keep: an L1 reorg unwinds the blocks derived from
+/// the reorganised L1 blocks, and an unwind needs their changesets.
+pub const MIN_HISTORY_BLOCKS: u64 = 1_024;
 
 impl Node {
     /// Opens (or creates) the node's database in `datadir` for `chains`, writing each chain's
@@ -212,9 +221,28 @@ impl Node {
             commitments: addresses.commitments,
             l1: L1Window::default(),
             prepared: false,
+            history_blocks: Some(DEFAULT_HISTORY_BLOCKS),
         };
         node.load_heads()?;
         Ok(node)
+    }
+
+    /// Keeps the last `blocks` blocks of each chain's history (changesets with their index
+    /// entries, and receipts), pruning the older ones a little after each L1 block; `None`
+    /// keeps everything (an archive node). A node that follows a real L1 keeps at least
+    /// [`MIN_HISTORY_BLOCKS`] (the CLI holds it to that): an L1 reorg deeper than the kept
+    /// history cannot be unwound, and the node stops with an error saying so.
+    pub fn set_history_blocks(&mut self, blocks: Option<u64>) -> Result<(), NodeError> {
+        if blocks == Some(0) {
+            return Err(NodeError::Config("a node keeps at least one block of history".into()));
+        }
+        self.history_blocks = blocks;
+        Ok(())
+    }
+
+    /// How many blocks of history each chain keeps (`None`: all).
+    pub const fn history_blocks(&self) -> Option<u64> {
+        self.history_blocks
     }
 
     /// The database.
@@ -471,6 +499,7 @@ impl Node {
             l1: &self.l1,
             check: &mut self.check,
             commitments_checked: self.commitments.is_some(),
+            history_blocks: self.history_blocks,
         };
         for mut stage in stages() {
             stage.execute(&mut parts, &tx, &input, &mut out).map_err(|err| {
@@ -599,6 +628,7 @@ impl Node {
             l1: &self.l1,
             check: &mut self.check,
             commitments_checked: self.commitments.is_some(),
+            history_blocks: self.history_blocks,
         };
         // in reverse order: the check is undone while the blocks it read are still there
         let mut unwound = Vec::new();

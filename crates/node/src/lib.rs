@@ -22,6 +22,8 @@ mod stages;
 
 pub use driver::{
     cursor_report, ChainCursorReport, ChainStep, CheckSettings, CursorReport, Node, StepOutcome,
+    DEFAULT_HISTORY_BLOCKS, MIN_HISTORY_BLOCKS,
 };
 pub use error::NodeError;
 pub use progress::Progress;
+pub use stages::{MIN_L1_RECORDS, PRUNE_STEP};

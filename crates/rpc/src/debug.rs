@@ -95,6 +95,7 @@ impl Chain {
         if provider.header(number).map_err(server_error)?.is_none() {
             return Ok(Value::Null);
         }
+        crate::eth::refuse_pruned_receipts(&provider, number)?;
         let receipts = provider.receipts(number).map_err(server_error)?;
         Ok(json!(receipts.iter().map(|r| Bytes::from(r.encoded_2718())).collect::<Vec<_>>()))
     }

@@ -81,6 +81,32 @@ fn limit_exceeded(message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(-32005, message.into(), None::<()>)
 }
 
+/// The error code for history this node pruned, as geth and reth answer it (EIP-4444).
+pub const PRUNED_CODE: i32 = 4444;
+
+fn pruned(message: &str) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(
+        PRUNED_CODE,
+        format!("pruned history unavailable: {message}"),
+        None::<()>,
+    )
+}
+
+/// Refuses a read of block `number`'s receipts when pruning removed them.
+pub(crate) fn refuse_pruned_receipts(
+    provider: &Provider<'_>,
+    number: u64,
+) -> Result<(), ErrorObjectOwned> {
+    let start = provider.history_start().map_err(server_error)?;
+    if number < start {
+        return Err(pruned(&format!(
+            "the receipts of block {number} were pruned; this node keeps them from block {start} \
+             on (--history.blocks)"
+        )));
+    }
+    Ok(())
+}
+
 type Provider<'a> = ChainProvider<'a, DbTx<'a, RO>>;
 
 impl Chain {
@@ -181,6 +207,14 @@ impl Chain {
         number: u64,
     ) -> Result<(), ErrorObjectOwned> {
         let head = self.head(provider)?;
+        let start = provider.history_start().map_err(server_error)?;
+        if number.saturating_add(1) < start {
+            return Err(pruned(&format!(
+                "the state after block {number} was pruned; this node keeps the state after \
+                 block {} on (--history.blocks)",
+                start - 1
+            )));
+        }
         if head - number > self.limits.max_history {
             return Err(limit_exceeded(format!(
                 "block {number} is {} blocks behind the head; historical state is kept for {}",
@@ -235,6 +269,7 @@ impl Chain {
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
         let number = self.lookup(&tx, &provider, required("block", &p[0])?)?;
+        refuse_pruned_receipts(&provider, number)?;
         let Some(block) = BlockData::load(&provider, number)? else { return Ok(Value::Null) };
         Ok(Value::Array((0..block.transactions.len()).map(|i| block.receipt(i)).collect()))
     }
@@ -300,6 +335,7 @@ impl Chain {
             }
             Some(_) => return Err(invalid_params("`topics` must be a list")),
         };
+        refuse_pruned_receipts(&provider, from)?;
         let mut out = Vec::new();
         for number in from..=to {
             // the header's bloom says for certain when no log of the block can match
@@ -752,6 +788,7 @@ fn receipt_json(provider: &Provider<'_>, hash: B256) -> Result<Value, ErrorObjec
     let Some(location) = provider.transaction_location(hash).map_err(server_error)? else {
         return Ok(Value::Null);
     };
+    refuse_pruned_receipts(provider, location.block)?;
     let block = BlockData::load(provider, location.block)?;
     Ok(block.map_or(Value::Null, |b| b.receipt(location.index as usize)))
 }

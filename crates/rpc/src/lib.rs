@@ -35,6 +35,7 @@ mod superchain;
 pub use error::RpcError;
 pub use eth::{
     eth_module, serve_chain, server_config, EthLimits, DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP,
+    PRUNED_CODE,
 };
 pub use pool::{
     CallPool, Handler, DEFAULT_CALL_TIMEOUT, DEFAULT_WORKERS, MAX_WORKERS, TIMEOUT_CODE,

@@ -151,6 +151,21 @@ impl<A: KeyPart, B: KeyPart, C: KeyPart> Key for (A, B, C) {
     }
 }
 
+impl<A: KeyPart, B: KeyPart, C: KeyPart, D: KeyPart> Key for (A, B, C, D) {
+    fn encode_key(&self, out: &mut Vec<u8>) {
+        self.0.put(out);
+        self.1.put(out);
+        self.2.put(out);
+        self.3.put(out);
+    }
+    fn decode_key(data: &[u8]) -> CodecResult<Self> {
+        let (a, rest) = split_part::<A>(data)?;
+        let (b, rest) = split_part::<B>(rest)?;
+        let (c, rest) = split_part::<C>(rest)?;
+        Ok((a, b, c, D::take(rest)?))
+    }
+}
+
 /// Writes `bytes` without its leading zeros, preceded by its remaining length.
 pub(crate) fn put_trimmed(out: &mut Vec<u8>, bytes: &[u8]) {
     let start = bytes.iter().position(|b| *b != 0).unwrap_or(bytes.len());
@@ -230,6 +245,14 @@ impl Value for B256 {
     }
     fn decompress(data: &[u8]) -> CodecResult<Self> {
         exact::<32>(data).map(Self::from)
+    }
+}
+
+/// Nothing: for tables whose keys are the whole record (the history indices).
+impl Value for () {
+    fn compress(&self, _: &mut Vec<u8>) {}
+    fn decompress(data: &[u8]) -> CodecResult<Self> {
+        Reader(data).finish()
     }
 }
 

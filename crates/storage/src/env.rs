@@ -16,7 +16,7 @@ use std::{borrow::Cow, path::Path};
 type RawEntry<'tx> = Option<(Cow<'tx, [u8]>, Cow<'tx, [u8]>)>;
 
 /// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 const SCHEMA_KEY: &str = "schema_version";
 
@@ -216,6 +216,39 @@ impl<K: TransactionKind> DbTx<'_, K> {
             item = cursor.next()?;
         }
         Ok(())
+    }
+
+    /// The first entry at or after `from` whose encoded key starts with `prefix`: one seek.
+    pub fn seek_prefix<T: Table>(
+        &self,
+        prefix: &[u8],
+        from: &T::Key,
+    ) -> DbResult<Option<(T::Key, T::Value)>> {
+        let table = self.inner.open_table(Some(T::NAME))?;
+        let mut cursor = self.inner.cursor(&table)?;
+        let item: RawEntry<'_> = cursor.set_range(&encode(from))?;
+        match item {
+            Some((k, v)) if k.starts_with(prefix) => {
+                Ok(Some((decode_key(T::NAME, &k)?, decode_value(T::NAME, &v)?)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// The first value under `key` of a dup-sort table whose encoding starts with
+    /// `value_prefix`: one seek among the key's values.
+    pub fn get_dup<T: Table>(
+        &self,
+        key: &T::Key,
+        value_prefix: &[u8],
+    ) -> DbResult<Option<T::Value>> {
+        let table = self.inner.open_table(Some(T::NAME))?;
+        let mut cursor = self.inner.cursor(&table)?;
+        let value: Option<Cow<'_, [u8]>> = cursor.get_both_range(&encode(key), value_prefix)?;
+        match value {
+            Some(v) if v.starts_with(value_prefix) => Ok(Some(decode_value(T::NAME, &v)?)),
+            _ => Ok(None),
+        }
     }
 
     /// A typed cursor over table `T`.

@@ -42,6 +42,37 @@ pub trait TableRead {
         })?;
         Ok(out)
     }
+
+    /// The first entry at or after `from` whose encoded key starts with `prefix`. This default
+    /// walks the prefix; a transaction seeks.
+    fn seek_prefix<T: Table>(
+        &self,
+        prefix: &[u8],
+        from: &T::Key,
+    ) -> DbResult<Option<(T::Key, T::Value)>> {
+        let from = encode_key(from);
+        let mut found = None;
+        self.for_each_prefix::<T>(prefix, |k, v| {
+            if encode_key(&k) >= from {
+                found = Some((k, v));
+            }
+            Ok(found.is_none())
+        })?;
+        Ok(found)
+    }
+
+    /// The first value under `key` of a dup-sort table whose encoding starts with
+    /// `value_prefix`. This default walks the key's values; a transaction seeks.
+    fn get_dup<T: Table>(&self, key: &T::Key, value_prefix: &[u8]) -> DbResult<Option<T::Value>> {
+        let mut found = None;
+        self.for_each_prefix::<T>(&encode_key(key), |_, v| {
+            if encode_value(&v).starts_with(value_prefix) {
+                found = Some(v);
+            }
+            Ok(found.is_none())
+        })?;
+        Ok(found)
+    }
 }
 
 /// Writing typed tables.
@@ -65,6 +96,18 @@ impl<K: TransactionKind> TableRead for DbTx<'_, K> {
         f: impl FnMut(T::Key, T::Value) -> DbResult<bool>,
     ) -> DbResult<()> {
         DbTx::for_each_prefix::<T>(self, prefix, f)
+    }
+
+    fn seek_prefix<T: Table>(
+        &self,
+        prefix: &[u8],
+        from: &T::Key,
+    ) -> DbResult<Option<(T::Key, T::Value)>> {
+        DbTx::seek_prefix::<T>(self, prefix, from)
+    }
+
+    fn get_dup<T: Table>(&self, key: &T::Key, value_prefix: &[u8]) -> DbResult<Option<T::Value>> {
+        DbTx::get_dup::<T>(self, key, value_prefix)
     }
 }
 

@@ -189,20 +189,78 @@ impl<'a, T: TableRead> ChainProvider<'a, T> {
     }
 
     /// `address` after block `number`: the value the first later block changed it from, or the
-    /// current one. Costs a walk of every later block's account changeset.
+    /// current one. One seek in the history index and one among that block's changes, however
+    /// far back `number` is.
     pub fn account_at(&self, address: Address, number: u64) -> DbResult<Option<Account>> {
+        let from = (self.chain, address, number.saturating_add(1));
+        let prefix = key_bytes(&(self.chain, address));
+        let Some(((_, _, changed), ())) = self.tx.seek_prefix::<AccountHistory>(&prefix, &from)?
+        else {
+            return self.account(address);
+        };
+        let before =
+            self.tx.get_dup::<AccountChangeSets>(&(self.chain, changed), address.as_slice())?;
+        match before {
+            Some(before) => Ok(before.info),
+            None => Err(self.missing_change(changed, &format!("account {address}"))),
+        }
+    }
+
+    /// Slot `slot` of `address` after block `number` (see [`Self::account_at`]).
+    pub fn storage_at(&self, address: Address, slot: B256, number: u64) -> DbResult<U256> {
+        let from = (self.chain, address, slot, number.saturating_add(1));
+        let prefix = key_bytes(&(self.chain, address, slot));
+        let Some(((_, _, _, changed), ())) =
+            self.tx.seek_prefix::<StorageHistory>(&prefix, &from)?
+        else {
+            return self.storage(address, slot);
+        };
+        let subkey = [address.as_slice(), slot.as_slice()].concat();
+        match self.tx.get_dup::<StorageChangeSets>(&(self.chain, changed), &subkey)? {
+            Some(before) => Ok(before.value),
+            None => Err(self.missing_change(changed, &format!("slot {slot} of {address}"))),
+        }
+    }
+
+    fn missing_change(&self, number: u64, what: &str) -> DatabaseError {
+        DatabaseError::ChainState {
+            chain: self.chain,
+            what: format!(
+                "the history index names block {number} for {what}, whose changeset lacks it"
+            ),
+        }
+    }
+
+    /// [`Self::account_at`] the slow way, by walking every later block's changeset: the
+    /// reference the index is checked against in tests and measured against in benchmarks.
+    pub fn account_at_by_changesets(
+        &self,
+        address: Address,
+        number: u64,
+    ) -> DbResult<Option<Account>> {
         let before = self.first_change_after::<AccountChangeSets, _>(number, |before| {
             (before.address == address).then_some(before.info)
         })?;
         before.map_or_else(|| self.account(address), Ok)
     }
 
-    /// Slot `slot` of `address` after block `number` (see [`Self::account_at`]).
-    pub fn storage_at(&self, address: Address, slot: B256, number: u64) -> DbResult<U256> {
+    /// [`Self::storage_at`] by walking every later changeset (see
+    /// [`Self::account_at_by_changesets`]).
+    pub fn storage_at_by_changesets(
+        &self,
+        address: Address,
+        slot: B256,
+        number: u64,
+    ) -> DbResult<U256> {
         let before = self.first_change_after::<StorageChangeSets, _>(number, |before| {
             (before.address == address && before.slot == slot).then_some(before.value)
         })?;
         before.map_or_else(|| self.storage(address, slot), Ok)
+    }
+
+    /// The oldest block whose changesets and receipts are kept (0 when nothing was pruned).
+    pub fn history_start(&self) -> DbResult<u64> {
+        Ok(self.tx.get::<HistoryStart>(&self.chain)?.unwrap_or(0))
     }
 
     /// The first changeset entry `pick` accepts in the blocks after `number`, oldest first:
@@ -309,7 +367,7 @@ impl<T: TableWrite> ChainProvider<'_, T> {
             let slots = touched_storage.entry(*address).or_default();
             for (slot, value) in self.all_storage(*address)? {
                 let before = StorageBefore { address: *address, slot, value };
-                self.tx.put::<StorageChangeSets>(&(chain, number), &before)?;
+                self.record_storage_change(number, &before)?;
                 slots.insert(slot);
             }
             self.tx.delete_prefix::<PlainStorage>(&key_bytes(&(chain, *address)))?;
@@ -331,11 +389,11 @@ impl<T: TableWrite> ChainProvider<'_, T> {
                     if before.value == *value {
                         continue;
                     }
-                    self.tx.put::<StorageChangeSets>(&(chain, number), &before)?;
+                    self.record_storage_change(number, &before)?;
                 } else if !recorded.contains(slot) {
                     let before =
                         StorageBefore { address: *address, slot: *slot, value: U256::ZERO };
-                    self.tx.put::<StorageChangeSets>(&(chain, number), &before)?;
+                    self.record_storage_change(number, &before)?;
                 }
                 recorded.insert(*slot);
                 self.put_storage(*address, *slot, *value)?;
@@ -351,10 +409,17 @@ impl<T: TableWrite> ChainProvider<'_, T> {
                 &(chain, number),
                 &AccountBefore { address: *address, info: before },
             )?;
+            self.tx.put::<AccountHistory>(&(chain, *address, number), &())?;
             self.put_account(*address, *account)?;
             touched_accounts.insert(*address);
         }
         self.update_tries(&touched_accounts, &touched_storage)
+    }
+
+    /// Records a slot's value before block `number` in its changeset and the history index.
+    fn record_storage_change(&self, number: u64, before: &StorageBefore) -> DbResult<()> {
+        self.tx.put::<StorageChangeSets>(&(self.chain, number), before)?;
+        self.tx.put::<StorageHistory>(&(self.chain, before.address, before.slot, number), &())
     }
 
     fn put_storage(&self, address: Address, slot: B256, value: U256) -> DbResult<()> {
@@ -430,6 +495,16 @@ impl<T: TableWrite> ChainProvider<'_, T> {
             chain,
             what: format!("block {target} is not stored"),
         })?;
+        let start = self.history_start()?;
+        if target.saturating_add(1) < start {
+            return Err(DatabaseError::ChainState {
+                chain,
+                what: format!(
+                    "cannot {verb} to block {target}: the changesets before block {start} were \
+                     pruned"
+                ),
+            });
+        }
         Ok((head, target_hash))
     }
 
@@ -489,6 +564,33 @@ impl<T: TableWrite> ChainProvider<'_, T> {
         self.tx.put::<ChainHeads>(&chain, &ChainHead { number, hash: block.hash })
     }
 
+    /// Prunes the history below block `below`, at most `max_blocks` blocks of it in this call:
+    /// their changesets with their history index entries, and their receipts. Blocks, headers
+    /// and transactions stay. Returns the new [`Self::history_start`]; reads of state before it
+    /// and of its receipts are refused from then on (and so is unwinding below it).
+    pub fn prune_history(&self, below: u64, max_blocks: u64) -> DbResult<u64> {
+        let chain = self.chain;
+        let start = self.history_start()?;
+        let end = below.min(start.saturating_add(max_blocks));
+        if end <= start {
+            return Ok(start);
+        }
+        for number in start..end {
+            let prefix = key_bytes(&(chain, number));
+            for (_, before) in self.tx.walk_prefix::<StorageChangeSets>(&prefix)? {
+                self.tx.delete::<StorageHistory>(&(chain, before.address, before.slot, number))?;
+            }
+            for (_, before) in self.tx.walk_prefix::<AccountChangeSets>(&prefix)? {
+                self.tx.delete::<AccountHistory>(&(chain, before.address, number))?;
+            }
+            self.tx.delete::<StorageChangeSets>(&(chain, number))?;
+            self.tx.delete::<AccountChangeSets>(&(chain, number))?;
+            self.tx.delete_prefix::<Receipts>(&prefix)?;
+        }
+        self.tx.put::<HistoryStart>(&chain, &end)?;
+        Ok(end)
+    }
+
     /// Records the L2ToL1MessagePasser's storage root after block `number`.
     pub fn put_message_passer_root(&self, number: u64, root: B256) -> DbResult<()> {
         self.tx.put::<MessagePasserRoots>(&(self.chain, number), &root)
@@ -510,10 +612,12 @@ impl<T: TableWrite> ChainProvider<'_, T> {
             let prefix = key_bytes(&(chain, number));
             for (_, before) in self.tx.walk_prefix::<StorageChangeSets>(&prefix)? {
                 self.put_storage(before.address, before.slot, before.value)?;
+                self.tx.delete::<StorageHistory>(&(chain, before.address, before.slot, number))?;
                 storage.entry(before.address).or_default().insert(before.slot);
             }
             for (_, before) in self.tx.walk_prefix::<AccountChangeSets>(&prefix)? {
                 self.put_account(before.address, before.info)?;
+                self.tx.delete::<AccountHistory>(&(chain, before.address, number))?;
                 accounts.insert(before.address);
             }
             self.tx.delete::<StorageChangeSets>(&(chain, number))?;

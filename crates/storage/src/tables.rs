@@ -75,6 +75,16 @@ tables! {
     AccountChangeSets: (ChainId, u64) => AccountBefore, dup = true;
     /// Storage slots as they were before block `(chain, number)` changed them.
     StorageChangeSets: (ChainId, u64) => StorageBefore, dup = true;
+    /// The history index of accounts: a key for each block `(chain, address, number)` that
+    /// changed the account, so that its value at any block is one seek away (the first later
+    /// change's entry in [`AccountChangeSets`] holds it), as reth's `AccountsHistory`.
+    AccountHistory: (ChainId, Address, u64) => ();
+    /// The history index of storage slots, `(chain, address, slot, number)`, as
+    /// [`AccountHistory`].
+    StorageHistory: (ChainId, Address, B256, u64) => ();
+    /// The oldest block of each chain whose changesets and receipts are kept: what pruning
+    /// (`--history.blocks`) has removed is below it. Absent: nothing was pruned.
+    HistoryStart: ChainId => u64;
     /// Account trie nodes by `(chain, path)`; the leaves are the hashed account state.
     AccountsTrie: (ChainId, NibblePath) => TrieNode;
     /// Storage trie nodes by `(chain, hashed address, path)`; the leaves are the hashed storage.

@@ -8,16 +8,20 @@
 //! - [`CheckStage`]: the cross-chain check of a closed batch, and the sequencer's commitments
 //!   in the L1 block (DESIGN.md 5.4 to 5.6).
 //! - [`CursorStage`]: every chain's derivation cursor and the L1 block's record.
+//! - [`PruneStage`]: the history older than the kept window (`--history.blocks`).
 
 mod batch;
 mod check;
 mod cursor;
 mod execute;
+mod prune;
 
 pub(crate) use batch::BatchStage;
 pub(crate) use check::CheckStage;
 pub(crate) use cursor::CursorStage;
 pub(crate) use execute::ExecuteStage;
+pub(crate) use prune::PruneStage;
+pub use prune::{MIN_L1_RECORDS, PRUNE_STEP};
 
 use crate::{driver::ChainState, ChainStep, NodeError};
 use alloy_primitives::B256;
@@ -38,6 +42,8 @@ pub(crate) struct Parts<'a> {
     pub(crate) check: &'a mut CrossChainCheck,
     /// Whether the set names a commitment contract (so that commitments are due).
     pub(crate) commitments_checked: bool,
+    /// How many blocks of history each chain keeps (`None`: all of it).
+    pub(crate) history_blocks: Option<u64>,
 }
 
 /// The L1 block being processed.
@@ -106,6 +112,12 @@ pub(crate) trait Stage {
 }
 
 /// The stages in execution order.
-pub(crate) fn stages() -> [Box<dyn Stage>; 4] {
-    [Box::new(ExecuteStage), Box::new(BatchStage), Box::new(CheckStage), Box::new(CursorStage)]
+pub(crate) fn stages() -> [Box<dyn Stage>; 5] {
+    [
+        Box::new(ExecuteStage),
+        Box::new(BatchStage),
+        Box::new(CheckStage),
+        Box::new(CursorStage),
+        Box::new(PruneStage),
+    ]
 }

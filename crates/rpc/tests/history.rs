@@ -1,0 +1,120 @@
+//! Pruning seen from the RPC: a node that keeps 12 blocks of history syncs to the same heads and
+//! state roots as an archive node over the same devnet, answers every read inside its window
+//! as the archive node does, and refuses older state and receipts with error 4444 while still
+//! serving the blocks themselves.
+
+#![allow(clippy::unwrap_used)]
+
+use jsonrpsee::RpcModule;
+use lockstep_devnet::{Devnet, DevnetOptions};
+use lockstep_node::{CheckSettings, Node};
+use lockstep_storage::ChainProvider;
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const CHAIN: u64 = 901;
+const KEPT: u64 = 12;
+
+fn module(node: &Node, rollup: &lockstep_chainspec::RollupConfig, kept: u64) -> RpcModule<()> {
+    let limits = lockstep_rpc::EthLimits { max_history: kept, ..Default::default() };
+    lockstep_rpc::eth_module(
+        node.shared_database(),
+        Arc::new(lockstep_rpc::LiveStatus::default()),
+        CHAIN,
+        Arc::new(rollup.clone()),
+        limits,
+        &lockstep_rpc::CallPool::default(),
+    )
+    .unwrap()
+}
+
+fn call(
+    runtime: &tokio::runtime::Runtime,
+    module: &RpcModule<()>,
+    method: &str,
+    params: &Value,
+) -> Value {
+    let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
+    let (answer, _) = runtime.block_on(module.raw_json_request(&request.to_string(), 1)).unwrap();
+    serde_json::from_str(answer.get()).unwrap()
+}
+
+#[test]
+fn a_pruned_node_answers_its_window_as_an_archive_node_and_refuses_the_rest_with_4444() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions { txs_per_block: 4, ..DevnetOptions::default() };
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
+    let config = devnet.config().clone();
+    let open = |name: &str| {
+        let specs = config.chains.iter().map(|c| config.chain_spec(c.chain_id)).collect();
+        let settings = CheckSettings {
+            bridge: lockstep_devnet::BRIDGE,
+            sequencer: config.sequencer(),
+            commitments: Some(config.commitments()),
+            commitment_window: config.commitment_window,
+        };
+        Node::open(&dir.path().join(name), specs, settings).unwrap()
+    };
+    let mut archive = open("archive");
+    archive.set_history_blocks(None).unwrap();
+    let mut pruned = open("pruned");
+    pruned.set_history_blocks(Some(KEPT)).unwrap();
+    for _ in 0..6 {
+        devnet.step().unwrap();
+        archive.sync(&devnet.l1).unwrap();
+        pruned.sync(&devnet.l1).unwrap();
+    }
+    let (a, p) = (archive.database().tx().unwrap(), pruned.database().tx().unwrap());
+    let head = ChainProvider::new(&a, CHAIN).head().unwrap().unwrap();
+    for chain in archive.chain_ids() {
+        let (a, p) = (ChainProvider::new(&a, chain), ChainProvider::new(&p, chain));
+        assert_eq!(a.head().unwrap(), p.head().unwrap(), "chain {chain}");
+        assert_eq!(a.state_root().unwrap(), p.state_root().unwrap(), "chain {chain}");
+        assert_eq!(a.history_start().unwrap(), 0);
+        let start = p.history_start().unwrap();
+        assert_eq!(start, p.head().unwrap().unwrap().number + 1 - KEPT, "chain {chain}");
+    }
+    assert!(head.number > 2 * KEPT, "the devnet made {} blocks", head.number);
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let rollup = config.rollup_config(CHAIN);
+    let (archive_rpc, pruned_rpc) =
+        (module(&archive, &rollup, u64::MAX), module(&pruned, &rollup, KEPT));
+    let bridge = format!("{:?}", lockstep_devnet::BRIDGE);
+    let sender = format!("{:?}", config.sequencer());
+    // inside the window: the same answers
+    for back in 0..KEPT {
+        let at = format!("0x{:x}", head.number - back);
+        for (method, params) in [
+            ("eth_getBalance", json!([bridge, at])),
+            ("eth_getTransactionCount", json!([sender, at])),
+            ("eth_getStorageAt", json!([bridge, "0x0", at])),
+            ("eth_getBlockReceipts", json!([at])),
+            ("eth_getBlockByNumber", json!([at, true])),
+        ] {
+            let x = call(&runtime, &archive_rpc, method, &params);
+            let y = call(&runtime, &pruned_rpc, method, &params);
+            assert!(x.get("result").is_some(), "{method}: {x}");
+            assert_eq!(x, y, "{method} at {at}");
+        }
+    }
+    // before it: state and receipts refused, with the code geth and reth use; blocks still served
+    let old = format!("0x{:x}", head.number - KEPT - 2);
+    for (method, params) in [
+        ("eth_getBalance", json!([bridge, old])),
+        ("eth_getBlockReceipts", json!([old])),
+        ("debug_getRawReceipts", json!([old])),
+        ("eth_getLogs", json!([{"fromBlock": "0x1", "toBlock": "latest"}])),
+    ] {
+        let answer = call(&runtime, &pruned_rpc, method, &params);
+        assert_eq!(answer["error"]["code"], lockstep_rpc::PRUNED_CODE, "{method}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap().contains("pruned"), "{answer}");
+        let full = call(&runtime, &archive_rpc, method, &params);
+        assert!(full.get("result").is_some(), "the archive node answers {method}: {full}");
+    }
+    let block = json!([old, true]);
+    assert_eq!(
+        call(&runtime, &pruned_rpc, "eth_getBlockByNumber", &block)["result"]["hash"],
+        call(&runtime, &archive_rpc, "eth_getBlockByNumber", &block)["result"]["hash"]
+    );
+}
