@@ -54,6 +54,11 @@ enum Command {
     /// Evidence of flagged batches, for challengers.
     #[command(subcommand)]
     Evidence(crate::evidence::EvidenceCommand),
+    /// Load `eth_` endpoints: many connections sending `eth_call`, `eth_getLogs` over wide
+    /// ranges, `eth_getBalance` at old blocks, blocks with full transactions and batches of
+    /// 100, for a bounded time; prints requests per second, latency percentiles and the
+    /// answers by kind (scripts/load.sh runs it against a syncing node).
+    Load(crate::load::LoadArgs),
 }
 
 #[derive(Debug, Args)]
@@ -110,6 +115,7 @@ impl Cli {
             Command::Devnet(args) => crate::devnet::run(&args).map(drop),
             Command::Evidence(command) => crate::evidence::run(&command),
             Command::Stateless(args) => crate::stateless::run(&args),
+            Command::Load(args) => crate::load::run(&args),
         }
     }
 }

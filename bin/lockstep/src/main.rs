@@ -7,6 +7,7 @@ mod cli;
 mod decode;
 mod devnet;
 mod evidence;
+mod load;
 mod node;
 mod stateless;
 
