@@ -116,6 +116,15 @@ fn metrics_move_and_the_status_page_shows_heads_and_a_flagged_batch_in_a_browser
     }
     assert!(plotted >= 10);
     assert_eq!(get(port, "/nope").unwrap().0.lines().next().unwrap(), "HTTP/1.1 404 Not Found");
+    // what a load balancer asks: alive, and ready once caught up with the L1 (200), else 503
+    let (head, body) = get(port, "/health").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(body, "ok\n");
+    let (head, body) = get(port, "/ready").unwrap();
+    let ready: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let code = if ready["ready"] == true { "HTTP/1.1 200" } else { "HTTP/1.1 503" };
+    assert!(head.starts_with(code), "{head} {body}");
+    assert!(ready["l1Cursor"].as_u64().is_some(), "{body}");
 
     // the page, in chromium
     let shot = dir.path().join("status.png");

@@ -40,7 +40,7 @@ pub use eth::{
 pub use pool::{
     CallPool, Handler, DEFAULT_CALL_TIMEOUT, DEFAULT_WORKERS, MAX_WORKERS, TIMEOUT_CODE,
 };
-pub use status::{serve_status, NodeMetrics};
+pub use status::{serve_status, NodeMetrics, READY_L1_LAG};
 pub use superchain::{
     batch_summary, serve, superchain_module, LiveStatus, LIST_LIMIT, SUPERCHAIN_MAX_BATCH,
 };

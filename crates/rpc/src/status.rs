@@ -171,6 +171,12 @@ fn handle(state: &State, mut stream: TcpStream) {
         "/" | "/index.html" => {
             Ok((200, "text/html; charset=utf-8", STATUS_PAGE.as_bytes().to_vec()))
         }
+        // for a load balancer: alive as long as it answers
+        "/health" => Ok((200, "text/plain", b"ok\n".to_vec())),
+        // and ready to serve once it has caught up with the L1
+        "/ready" => readiness(state).map(|(ready, v)| {
+            (if ready { 200 } else { 503 }, "application/json", v.to_string().into_bytes())
+        }),
         _ => Ok((404, "text/plain", b"not found\n".to_vec())),
     };
     let _ = match result {
@@ -180,6 +186,29 @@ fn handle(state: &State, mut stream: TcpStream) {
 }
 
 type PageResult<T> = std::result::Result<T, String>;
+
+/// How many L1 blocks behind the L1 head the node may be and still answer `/ready` with 200.
+pub const READY_L1_LAG: u64 = 4;
+
+/// Whether the node is within [`READY_L1_LAG`] L1 blocks of the L1 head, with the figures.
+fn readiness(state: &State) -> PageResult<(bool, serde_json::Value)> {
+    let tx = state.env.tx().map_err(err)?;
+    let cursor = tx.cursor::<L1Blocks>().and_then(|mut c| c.last()).map_err(err)?.map(|(n, _)| n);
+    let head = state.live.l1_head();
+    let lag = match (head, cursor) {
+        (Some(h), Some(c)) => Some(h.saturating_sub(c)),
+        _ => None,
+    };
+    let ready = lag.is_some_and(|l| l <= READY_L1_LAG);
+    let body = serde_json::json!({
+        "ready": ready,
+        "l1Head": head,
+        "l1Cursor": cursor,
+        "lagL1Blocks": lag,
+        "maxLagL1Blocks": READY_L1_LAG,
+    });
+    Ok((ready, body))
+}
 
 fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
