@@ -38,10 +38,12 @@ cargo run -q --release -p lockstep-fuzz --example write_seeds -- fuzz/seeds
 echo "fuzz: building ${#targets[@]} targets"
 (cd fuzz && for t in "${targets[@]}"; do cargo fuzz build -s none --release "$t"; done)
 mkdir -p fuzz/logs
+# the binaries run as built above: editing the sources while the fuzzers run changes nothing
+bins="$PWD/fuzz/target/$(rustc -vV | sed -n 's/^host: //p')/release"
 run() {
   local t="$1"
   mkdir -p "fuzz/corpus/$t" "fuzz/artifacts/$t"
-  (cd fuzz && cargo fuzz run -s none --release "$t" "corpus/$t" "seeds/$t" -- \
+  (cd fuzz && "$bins/$t" "corpus/$t" "seeds/$t" -artifact_prefix="artifacts/$t/" \
     -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -max_len=1048576 \
     -print_final_stats=1) >"fuzz/logs/$t.log" 2>&1 || true
   for crash in fuzz/artifacts/"$t"/*; do
@@ -54,5 +56,5 @@ run() {
   grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "fuzz/logs/$t.log" | sed "s/^/fuzz: $t: /" || true
 }
 export -f run
-export seconds
+export seconds bins
 printf '%s\n' "${targets[@]}" | xargs -P "$jobs" -I{} bash -c 'run {}'

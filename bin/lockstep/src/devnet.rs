@@ -174,7 +174,12 @@ fn drive<L: L1Node>(
                 .wrap_err_with(|| format!("serving metrics on {addr}"))?;
         tracing::info!(url = %format!("http://{bound}/"), "verifier status page and /metrics");
     }
-    let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
+    // the serving threads run below the sync loop's priority (lockstep_rpc::SERVING_NICENESS)
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(lockstep_rpc::deprioritize_current_thread)
+        .build()
+        .wrap_err("starting the async runtime")?;
     let mut servers = Vec::new();
     let pool = lockstep_rpc::CallPool::default();
     if args.http {

@@ -128,7 +128,12 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     node.set_history_blocks(history).wrap_err("--history.blocks")?;
     let l1 = Retrying::new(l1, Backoff::default());
     let live = Arc::new(LiveStatus::default());
-    let runtime = tokio::runtime::Runtime::new().wrap_err("starting the async runtime")?;
+    // the serving threads run below the sync loop's priority (lockstep_rpc::SERVING_NICENESS)
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_start(lockstep_rpc::deprioritize_current_thread)
+        .build()
+        .wrap_err("starting the async runtime")?;
     let seconds = |name: &str, value: f64| -> eyre::Result<Duration> {
         Duration::try_from_secs_f64(value)
             .ok()

@@ -38,7 +38,8 @@ pub use eth::{
     PRUNED_CODE,
 };
 pub use pool::{
-    CallPool, Handler, DEFAULT_CALL_TIMEOUT, DEFAULT_WORKERS, MAX_WORKERS, TIMEOUT_CODE,
+    deprioritize_current_thread, CallPool, Handler, DEFAULT_CALL_TIMEOUT, DEFAULT_WORKERS,
+    MAX_WORKERS, SERVING_NICENESS, TIMEOUT_CODE,
 };
 pub use status::{serve_status, NodeMetrics, READY_L1_LAG};
 pub use superchain::{

@@ -115,6 +115,20 @@ impl CallPool {
     }
 }
 
+/// How much lower than the sync loop the serving threads run, as a nice value: under load the
+/// kernel gives the sync loop the CPU first, so that no client, however many, slows it much.
+pub const SERVING_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority by [`SERVING_NICENESS`] (Linux keeps a nice
+/// value per thread). For every thread that serves JSON-RPC or the status page: the async
+/// runtime's (`on_thread_start`) and the status server's. Best effort: where the system refuses,
+/// the thread keeps its priority.
+pub fn deprioritize_current_thread() {
+    let tid = rustix::thread::gettid();
+    let current = rustix::process::getpriority_process(Some(tid)).unwrap_or(0);
+    let _ = rustix::process::setpriority_process(Some(tid), current + SERVING_NICENESS);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,5 +171,20 @@ mod tests {
             results.iter().filter(|r| r.as_ref().is_err_and(|e| e.code() == TIMEOUT_CODE));
         assert!((3..60).contains(&done), "{done} answered");
         assert_eq!(done + timed_out.count(), 60);
+    }
+
+    #[test]
+    fn a_serving_thread_runs_below_the_priority_of_the_thread_that_started_it() {
+        let before = rustix::process::getpriority_process(None).unwrap();
+        let after = std::thread::spawn(|| {
+            deprioritize_current_thread();
+            rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(after, (before + SERVING_NICENESS).min(19));
+        // and the thread that spawned it keeps its own
+        let own = rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap();
+        assert_eq!(own, before);
     }
 }

@@ -92,6 +92,7 @@ pub fn serve_status(
     let state = Arc::new(State { env, live, metrics });
     let busy = Arc::new(AtomicUsize::new(0));
     let server = std::thread::Builder::new().name("lockstep-status".into()).spawn(move || {
+        crate::deprioritize_current_thread();
         for stream in listener.incoming() {
             let Ok(stream) = stream else { continue };
             if busy.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
@@ -102,6 +103,7 @@ pub fn serve_status(
             let (state, done) = (state.clone(), busy.clone());
             let spawned =
                 std::thread::Builder::new().name("lockstep-status-conn".into()).spawn(move || {
+                    crate::deprioritize_current_thread();
                     handle(&state, stream);
                     done.fetch_sub(1, Ordering::Relaxed);
                 });
