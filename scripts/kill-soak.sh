@@ -20,17 +20,10 @@ scripts/setup.sh
 cargo build --release --locked -p lockstep
 bin=target/release/lockstep
 work=$(mktemp -d)
-# anvil binds a port of its own choosing and prints it, so no other process can take it first
-node_modules/.bin/anvil --host 127.0.0.1 --port 0 --chain-id 900 --accounts 16 \
-  --timestamp 1767225588 --no-mining --hardfork cancun >"$work/anvil.log" 2>&1 &
-anvil=$!
+anvil=""
 trap 'kill $anvil 2>/dev/null || true; rm -rf "$work"' EXIT
-until grep -q '^Listening on ' "$work/anvil.log"; do
-  kill -0 "$anvil" 2>/dev/null || { echo "kill-soak: anvil did not start"; cat "$work/anvil.log"; exit 1; }
-  sleep 0.1
-done
-url="http://$(sed -n 's/^Listening on //p' "$work/anvil.log" | head -n1)"
-until curl -s -o /dev/null "$url"; do sleep 0.1; done
+. scripts/anvil.sh
+start_anvil "$work" kill-soak
 echo "kill-soak: devnet of $batches batches ($da) on anvil at $url ${*:-(no faults)}"
 # a devnet with faults exits 3: its verifier flagged them
 code=0

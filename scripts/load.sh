@@ -17,18 +17,12 @@ scripts/setup.sh
 cargo build --release --locked -p lockstep
 bin=target/release/lockstep
 work=$(mktemp -d)
-node_modules/.bin/anvil --host 127.0.0.1 --port 0 --chain-id 900 --accounts 16 \
-  --timestamp 1767225588 --no-mining --hardfork cancun >"$work/anvil.log" 2>&1 &
-anvil=$!
+anvil=""
 pids=()
-cleanup() { kill "$anvil" "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { kill $anvil "${pids[@]}" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-until grep -q '^Listening on ' "$work/anvil.log"; do
-  kill -0 "$anvil" 2>/dev/null || { echo "load: anvil did not start"; cat "$work/anvil.log"; exit 1; }
-  sleep 0.1
-done
-url="http://$(sed -n 's/^Listening on //p' "$work/anvil.log" | head -n1)"
-until curl -s -o /dev/null "$url"; do sleep 0.1; done
+. scripts/anvil.sh
+start_anvil "$work" load
 echo "load: devnet of $batches batches ($txs transactions per block) on anvil at $url"
 "$bin" devnet --l1.rpc "$url" --batches "$batches" --txs-per-block "$txs" --datadir "$work/devnet" \
   >"$work/devnet.json" 2>"$work/devnet.log"
