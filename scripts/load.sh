@@ -7,12 +7,14 @@
 # The loaded node must sync, never exit, and end on the same heads, state roots, L1 cursor,
 # batches and cross-chain records as the unloaded one. Prints both sync rates and the load's
 # requests per second and latency percentiles.
-# Usage: scripts/load.sh [BATCHES] [CONNECTIONS] [TXS_PER_BLOCK]   (default 60, 256, 16)
+# Usage: scripts/load.sh [BATCHES] [CONNECTIONS] [TXS_PER_BLOCK] [NODE FLAGS...]
+#   (default 60, 256, 16; further flags go to the loaded node, e.g. --rpc.niceness 0)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 batches="${1:-60}"
 connections="${2:-256}"
 txs="${3:-16}"
+shift $(( $# < 3 ? $# : 3 ))
 scripts/setup.sh
 cargo build --release --locked -p lockstep
 bin=target/release/lockstep
@@ -37,7 +39,7 @@ echo "load: unloaded sync: L1 block $tip, $blocks L2 blocks in ${took}s ($(pytho
 # the load runs through the whole sync and a while after it
 seconds=$(python3 -c "print(max(60, round(4 * $took)))")
 start=$(now)
-"$bin" "${node_args[@]}" --datadir "$work/loaded" --http --http.port 0 >/dev/null 2>"$work/loaded.log" &
+"$bin" "${node_args[@]}" --datadir "$work/loaded" --http --http.port 0 "$@" >/dev/null 2>"$work/loaded.log" &
 pids+=($!)
 node=$!
 until [ "$(grep -c 'eth_ JSON-RPC' "$work/loaded.log" || true)" -ge 2 ]; do

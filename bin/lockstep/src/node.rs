@@ -74,6 +74,15 @@ pub(crate) struct NodeArgs {
     /// read while it runs; the rest wait their turn).
     #[arg(long = "rpc.workers", env = "LOCKSTEP_RPC_WORKERS", default_value_t = lockstep_rpc::DEFAULT_WORKERS)]
     workers: usize,
+    /// How much lower the threads that serve JSON-RPC run than the sync loop, as a nice value
+    /// (0 to 19; 0: the same priority). Under load the kernel gives the sync loop the CPU first.
+    #[arg(
+        long = "rpc.niceness",
+        env = "LOCKSTEP_RPC_NICENESS",
+        default_value_t = lockstep_rpc::SERVING_NICENESS,
+        value_parser = clap::value_parser!(i32).range(0..=19)
+    )]
+    niceness: i32,
     /// How many recent blocks of each chain keep their history: the state after each of them
     /// (for `eth_getBalance`, `eth_call`, … at a past block) and their receipts (for receipts
     /// and `eth_getLogs`). Older changesets, receipts and L1 block records are pruned a little
@@ -128,10 +137,11 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
     node.set_history_blocks(history).wrap_err("--history.blocks")?;
     let l1 = Retrying::new(l1, Backoff::default());
     let live = Arc::new(LiveStatus::default());
-    // the serving threads run below the sync loop's priority (lockstep_rpc::SERVING_NICENESS)
+    // the serving threads run below the sync loop's priority (--rpc.niceness)
+    let niceness = args.niceness;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .on_thread_start(lockstep_rpc::deprioritize_current_thread)
+        .on_thread_start(move || lockstep_rpc::lower_thread_priority(niceness))
         .build()
         .wrap_err("starting the async runtime")?;
     let seconds = |name: &str, value: f64| -> eyre::Result<Duration> {

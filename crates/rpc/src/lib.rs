@@ -38,8 +38,8 @@ pub use eth::{
     PRUNED_CODE,
 };
 pub use pool::{
-    deprioritize_current_thread, CallPool, Handler, DEFAULT_CALL_TIMEOUT, DEFAULT_WORKERS,
-    MAX_WORKERS, SERVING_NICENESS, TIMEOUT_CODE,
+    deprioritize_current_thread, lower_thread_priority, CallPool, Handler, DEFAULT_CALL_TIMEOUT,
+    DEFAULT_WORKERS, MAX_WORKERS, SERVING_NICENESS, TIMEOUT_CODE,
 };
 pub use status::{serve_status, NodeMetrics, READY_L1_LAG};
 pub use superchain::{

@@ -115,18 +115,27 @@ impl CallPool {
     }
 }
 
-/// How much lower than the sync loop the serving threads run, as a nice value: under load the
-/// kernel gives the sync loop the CPU first, so that no client, however many, slows it much.
+/// How much lower than the sync loop the serving threads run by default, as a nice value
+/// (`--rpc.niceness`): under load the kernel gives the sync loop the CPU first, so that no
+/// client, however many, slows it much.
 pub const SERVING_NICENESS: i32 = 10;
 
-/// Lowers the calling thread's scheduling priority by [`SERVING_NICENESS`] (Linux keeps a nice
-/// value per thread). For every thread that serves JSON-RPC or the status page: the async
-/// runtime's (`on_thread_start`) and the status server's. Best effort: where the system refuses,
-/// the thread keeps its priority.
+/// Lowers the calling thread's scheduling priority by [`SERVING_NICENESS`].
 pub fn deprioritize_current_thread() {
+    lower_thread_priority(SERVING_NICENESS);
+}
+
+/// Lowers the calling thread's scheduling priority by `niceness` (Linux keeps a nice value per
+/// thread; 0 changes nothing). For every thread that serves JSON-RPC or the status page: the
+/// async runtime's (`on_thread_start`) and the status server's. Best effort: where the system
+/// refuses, the thread keeps its priority.
+pub fn lower_thread_priority(niceness: i32) {
+    if niceness <= 0 {
+        return;
+    }
     let tid = rustix::thread::gettid();
     let current = rustix::process::getpriority_process(Some(tid)).unwrap_or(0);
-    let _ = rustix::process::setpriority_process(Some(tid), current + SERVING_NICENESS);
+    let _ = rustix::process::setpriority_process(Some(tid), current + niceness);
 }
 
 #[cfg(test)]
