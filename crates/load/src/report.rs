@@ -8,9 +8,9 @@ use std::{collections::BTreeMap, time::Duration};
 /// How one request ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
-    /// A result (for a batch: every call answered, with a result or an error).
+    /// A result (for a batch: a result for every call).
     Result,
-    /// A JSON-RPC error, by code.
+    /// A JSON-RPC error, by code (for a batch: the first error among its answers).
     RpcError(i64),
     /// The answer was not the JSON-RPC it should be.
     Malformed,
@@ -23,7 +23,11 @@ impl Outcome {
     pub fn of(body: &[u8], batch: Option<usize>) -> Self {
         let Ok(value) = serde_json::from_slice::<Value>(body) else { return Self::Malformed };
         match (batch, value) {
-            (Some(n), Value::Array(answers)) if answers.len() == n => Self::Result,
+            (Some(n), Value::Array(answers)) if answers.len() == n => answers
+                .iter()
+                .map(Self::of_one)
+                .find(|o| *o != Self::Result)
+                .unwrap_or(Self::Result),
             (Some(_), one) => Self::of_one(&one),
             (None, one) => Self::of_one(&one),
         }
