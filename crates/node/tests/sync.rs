@@ -951,3 +951,54 @@ fn a_node_reopened_after_any_l1_block_of_a_faulty_run_ends_where_an_uninterrupte
         std::fs::remove_dir_all(&path).unwrap();
     }
 }
+
+/// Pruning never takes the receipts a batch still to close needs: while the first chain lags
+/// (a bad batch of it that L1 overrules only once the sequencer window passes), the second runs
+/// far ahead of the last closed batch, further than a node keeping 12 blocks of history keeps.
+/// That node is reopened after every L1 block (a reopened node reads the events of unbatched
+/// blocks back from their receipts); every verdict of it must equal an archive node's.
+#[test]
+fn a_pruned_node_checks_every_batch_as_an_archive_node_does_while_one_chain_lags() {
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions {
+        faults: vec!["bad-batch@2".parse().unwrap()],
+        seq_window_size: Some(8),
+        ..options()
+    };
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
+    let mut archive = node_for(&devnet, &dir.path().join("archive"));
+    archive.set_history_blocks(None).unwrap();
+    let mut pruned = node_for(&devnet, &dir.path().join("pruned"));
+    pruned.set_history_blocks(Some(12)).unwrap();
+    let mut widest = 0;
+    for _ in 0..18 {
+        devnet.step().unwrap();
+        archive.sync(&devnet.l1).unwrap();
+        drop(pruned);
+        pruned = node_for(&devnet, &dir.path().join("pruned"));
+        pruned.set_history_blocks(Some(12)).unwrap();
+        pruned.sync(&devnet.l1).unwrap();
+        let heads: Vec<u64> = pruned.heads().iter().map(|(_, n, _)| *n).collect();
+        widest = widest.max(heads.iter().max().unwrap() - heads.iter().min().unwrap());
+    }
+    assert!(widest > 12, "the chains never drifted apart further than the kept history: {widest}");
+    assert_eq!(archive.heads(), pruned.heads());
+    let batches = archive.batches().unwrap();
+    assert_eq!(batches, pruned.batches().unwrap());
+    assert!(batches >= 10, "{batches} batches");
+    for index in 0..batches {
+        assert_eq!(
+            archive.verdict(index).unwrap(),
+            pruned.verdict(index).unwrap(),
+            "batch {index}"
+        );
+    }
+    let tx = pruned.database().tx().unwrap();
+    let starts: Vec<u64> = pruned
+        .chain_ids()
+        .into_iter()
+        .map(|c| ChainProvider::new(&tx, c).history_start().unwrap())
+        .collect();
+    assert!(starts.iter().all(|s| *s > 0), "nothing was pruned: {starts:?}");
+}

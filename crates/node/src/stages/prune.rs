@@ -1,13 +1,18 @@
 //! Pruning (`--history.blocks`): after each L1 block, every chain's changesets (with their
 //! history index entries) and receipts older than the kept window, and the L1 block records
-//! older than it, in the L1 block's own write transaction. A little at a time (at most
+//! older than it, in the L1 block's own write transaction. Never a block that no closed
+//! superchain batch holds yet: the cross-chain check reads its receipts when the batch closes,
+//! however long another chain stalls. A little at a time (at most
 //! [`PRUNE_STEP`] blocks of each chain per L1 block), so that pruning a long history never
 //! holds up one L1 block. Unwinding has nothing to undo: what was pruned is gone, and an unwind
 //! below it is refused by the storage layer.
 
 use super::{L1Input, Parts, Stage, StepOutput, UnwindInput};
 use crate::NodeError;
-use lockstep_storage::{tables::L1Blocks, ChainProvider, DbTx, RW};
+use lockstep_storage::{
+    tables::{L1Blocks, SuperchainBatches},
+    ChainProvider, DbTx, RW,
+};
 
 /// The most blocks of one chain (and L1 records) pruned per L1 block.
 pub const PRUNE_STEP: u64 = 256;
@@ -34,9 +39,16 @@ impl Stage for PruneStage {
         _: &mut StepOutput,
     ) -> Result<(), NodeError> {
         let Some(keep) = parts.history_blocks else { return Ok(()) };
+        let last_batch = tx.cursor::<SuperchainBatches>()?.last()?.map(|(_, b)| b);
         for chain in parts.chains.iter() {
             // the state after each of the last `keep` blocks needs the changesets after it
-            let below = (chain.head.block_info.number + 1).saturating_sub(keep);
+            let window = (chain.head.block_info.number + 1).saturating_sub(keep);
+            // and the next batch's check needs the receipts of every block after the last one's
+            let unbatched = last_batch
+                .as_ref()
+                .and_then(|b| b.ranges.iter().find(|r| r.chain_id == chain.chain_id()))
+                .map_or(0, |r| r.last.saturating_add(1).max(r.first));
+            let below = window.min(unbatched);
             ChainProvider::new(tx, chain.chain_id()).prune_history(below, PRUNE_STEP)?;
         }
         let below = input.number.saturating_sub(keep.max(MIN_L1_RECORDS));
