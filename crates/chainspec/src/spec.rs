@@ -242,6 +242,9 @@ impl ChainSpec {
             excess_blob_gas: r.is_ecotone_active(t).then(|| g.excess_blob_gas.unwrap_or_default()),
             parent_beacon_block_root: r.is_ecotone_active(t).then_some(B256::ZERO),
             requests_hash: r.is_isthmus_active(t).then_some(EMPTY_REQUESTS_HASH),
+            // Amsterdam's fields; no OP fork has them
+            block_access_list_hash: None,
+            slot_number: None,
         }
     }
 }

@@ -98,6 +98,8 @@ pub fn prepare_attributes(
             parent_beacon_block_root: rollup
                 .is_ecotone_active(timestamp)
                 .then(|| block.header.parent_beacon_block_root.unwrap_or_default()),
+            slot_number: None,
+            target_gas_limit: None,
         },
         transactions: Some(transactions),
         no_tx_pool: Some(true),
@@ -105,5 +107,6 @@ pub fn prepare_attributes(
         eip_1559_params: rollup
             .is_holocene_active(timestamp)
             .then(|| B64::from(config.eip1559_params)),
+        min_base_fee: None,
     })
 }

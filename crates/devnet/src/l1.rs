@@ -253,6 +253,7 @@ impl L1Node for EmbeddedL1 {
                         eip4844::BLOB_GASPRICE_UPDATE_FRACTION as u64,
                     ),
                 ),
+                slot_num: 0,
             },
         };
         let pending = std::mem::take(&mut self.pending);
@@ -265,6 +266,9 @@ impl L1Node for EmbeddedL1 {
                 parent_beacon_block_root: Some(beacon_root),
                 ommers: &[],
                 withdrawals: None,
+                extra_data: Default::default(),
+                slot_number: None,
+                tx_count_hint: None,
             };
             let mut executor =
                 EthBlockExecutor::new(evm, ctx, DevL1Spec, AlloyReceiptBuilder::default());

@@ -144,11 +144,14 @@ impl DevChain {
                 suggested_fee_recipient: Address::with_last_byte(0x11),
                 withdrawals: Some(vec![]),
                 parent_beacon_block_root: Some(B256::ZERO),
+                slot_number: None,
+                target_gas_limit: None,
             },
             transactions: Some(all),
             no_tx_pool: Some(true),
             gas_limit: Some(60_000_000),
             eip_1559_params: Some(Default::default()),
+            min_base_fee: None,
         };
         let tx = env.tx_mut().unwrap();
         let executed = self.executor.execute(&tx, &attrs).unwrap();

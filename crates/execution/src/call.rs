@@ -3,7 +3,7 @@
 use crate::{env::evm_env, ExecutionError};
 use alloy_consensus::Header;
 use alloy_evm::{Evm, EvmFactory};
-use alloy_op_evm::OpEvmFactory;
+use alloy_op_evm::{OpEvmFactory, OpTx};
 use alloy_primitives::{Address, Bytes, TxKind, B256, U256};
 use lockstep_chainspec::RollupConfig;
 use op_alloy_consensus::{OpTxEnvelope, TxDeposit};
@@ -116,8 +116,11 @@ where
         request.from,
     );
     let inspector = Deadline { at: deadline, steps: 0, passed: false };
-    let mut evm =
-        OpEvmFactory::default().create_evm_with_inspector(WrapDatabaseRef(db), env, inspector);
+    let mut evm = OpEvmFactory::<OpTx>::default().create_evm_with_inspector(
+        WrapDatabaseRef(db),
+        env,
+        inspector,
+    );
     let result = evm.transact(&tx);
     if evm.inspector().passed {
         return Ok(CallOutcome::TimedOut);

@@ -96,6 +96,8 @@ pub fn evm_env(rollup: &RollupConfig, header: &Header) -> EvmEnv<OpSpecId> {
                 alloy_eips::eip4844::BLOB_GASPRICE_UPDATE_FRACTION as u64,
             )
         }),
+        // Amsterdam's EIP-7843; no OP fork has slots
+        slot_num: 0,
     };
     EvmEnv { cfg_env, block_env }
 }

@@ -14,7 +14,7 @@ use alloy_evm::{
 };
 use alloy_op_evm::{
     block::{OpAlloyReceiptBuilder, OpBlockExecutor},
-    OpBlockExecutionCtx, OpEvmFactory,
+    OpBlockExecutionCtx, OpEvmFactory, OpTx,
 };
 use alloy_primitives::{keccak256, Bloom, B256, B64, U256};
 use alloy_trie::EMPTY_ROOT_HASH;
@@ -323,7 +323,7 @@ where
     let recovered = crate::recover::recover_senders(decoded);
     let mut state =
         State::builder().with_database(WrapDatabaseRef(db)).with_bundle_update().build();
-    let evm = OpEvmFactory::default().create_evm(&mut state, evm_env(rollup, &header));
+    let evm = OpEvmFactory::<OpTx>::default().create_evm(&mut state, evm_env(rollup, &header));
     let ctx = OpBlockExecutionCtx {
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,

@@ -39,7 +39,10 @@ impl OpHardforks for Forks<'_> {
             OpHardfork::Holocene => first_of(&chain[6..]),
             OpHardfork::Isthmus => first_of(&chain[7..]),
             OpHardfork::Jovian => first_of(&chain[8..]),
-            OpHardfork::Interop => first_of(&[h.interop_time]),
+            OpHardfork::Karst => first_of(&chain[9..]),
+            // lockstep refuses a config that schedules Interop (`check_rollup`); a fork added
+            // to alloy-op-hardforks later is not scheduled by any config lockstep loads
+            _ => first_of(&[h.interop_time]),
         }
     }
 }
@@ -55,6 +58,9 @@ impl EthereumHardforks for Forks<'_> {
             self.op_fork_activation(OpHardfork::Ecotone)
         } else if fork <= EthereumHardfork::Prague {
             self.op_fork_activation(OpHardfork::Isthmus)
+        } else if fork <= EthereumHardfork::Osaka {
+            // Karst brings Osaka's EIPs to L2
+            self.op_fork_activation(OpHardfork::Karst)
         } else {
             ForkCondition::Never
         }

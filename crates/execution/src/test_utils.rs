@@ -288,6 +288,7 @@ impl BlockGenerator {
             no_tx_pool: Some(true),
             gas_limit: Some(60_000_000),
             eip_1559_params: Some(B64::ZERO),
+            min_base_fee: None,
         }
     }
 
@@ -331,5 +332,7 @@ fn alloy_rpc_types_engine_attributes(
         parent_beacon_block_root: Some(b256!(
             "0x00000000000000000000000000000000000000000000000000000000000000be"
         )),
+        slot_number: None,
+        target_gas_limit: None,
     }
 }

@@ -58,11 +58,14 @@ pub fn payload_attributes(
             suggested_fee_recipient: header.beneficiary,
             withdrawals: rollup.is_canyon_active(t).then(Vec::new),
             parent_beacon_block_root: header.parent_beacon_block_root,
+            slot_number: None,
+            target_gas_limit: None,
         },
         transactions: Some(transactions.iter().map(|tx| Bytes::from(tx.encoded_2718())).collect()),
         no_tx_pool: Some(true),
         gas_limit: Some(header.gas_limit),
         eip_1559_params,
+        min_base_fee: None,
     }
 }
 

@@ -122,11 +122,14 @@ fn main() {
                             suggested_fee_recipient: header.beneficiary,
                             withdrawals: Some(vec![]),
                             parent_beacon_block_root: header.parent_beacon_block_root,
+                            slot_number: None,
+                            target_gas_limit: None,
                         },
                         transactions: Some(body.clone()),
                         no_tx_pool: Some(true),
                         gas_limit: Some(header.gas_limit),
                         eip_1559_params: Some(B64::from_slice(&header.extra_data[1..9])),
+                        min_base_fee: None,
                     };
                     let executed = executor.execute(&tx, &attrs).unwrap();
                     assert_eq!(executed.block.hash, header.hash_slow());

@@ -358,6 +358,8 @@ impl SharedSequencer {
                     suggested_fee_recipient: header.beneficiary,
                     withdrawals: rollup.is_canyon_active(header.timestamp).then(Vec::new),
                     parent_beacon_block_root: header.parent_beacon_block_root,
+                    slot_number: None,
+                    target_gas_limit: None,
                 },
                 transactions: Some(
                     transactions.iter().map(|t| Bytes::from(t.encoded_2718())).collect(),
@@ -367,6 +369,7 @@ impl SharedSequencer {
                 eip_1559_params: (rollup.is_holocene_active(header.timestamp)
                     && header.extra_data.len() >= 9)
                     .then(|| B64::from_slice(&header.extra_data[1..9])),
+                min_base_fee: None,
             };
             let executed = chain.executor.execute_payload(&tx, &attrs)?;
             let want = header.hash_slow();
@@ -676,6 +679,8 @@ pub fn payload_attributes(
             } else {
                 None
             },
+            slot_number: None,
+            target_gas_limit: None,
         },
         transactions: Some(txs.iter().map(|t| Bytes::from(t.encoded_2718())).collect()),
         no_tx_pool: Some(true),
@@ -683,5 +688,6 @@ pub fn payload_attributes(
         eip_1559_params: rollup
             .is_holocene_active(timestamp)
             .then(|| B64::from(system.eip1559_params)),
+        min_base_fee: None,
     }
 }

@@ -41,6 +41,7 @@ impl From<Account> for revm::state::AccountInfo {
             balance: account.balance,
             code_hash: account.code_hash,
             code: None,
+            account_id: None,
         }
     }
 }
