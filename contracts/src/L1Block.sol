@@ -6,8 +6,8 @@ pragma solidity ^0.8.25;
 ///         chains, written for lockstep. Its storage layout is the OP Stack's, because the OP EVM
 ///         reads the L1 fee parameters straight from these slots; the first transaction of every
 ///         block, a deposit from the depositor account, calls the setter of the block's fork:
-///         `setL1BlockValues` (Bedrock's ABI), `setL1BlockValuesEcotone` or
-///         `setL1BlockValuesIsthmus` (packed).
+///         `setL1BlockValues` (Bedrock's ABI), `setL1BlockValuesEcotone`,
+///         `setL1BlockValuesIsthmus` or `setL1BlockValuesJovian` (packed).
 contract L1Block {
     /// @notice The system account that sends the L1 info deposit.
     address public constant DEPOSITOR_ACCOUNT = 0xDeaDDEaDDeAdDeAdDEAdDEaddeAddEAdDEAd0001;
@@ -25,6 +25,7 @@ contract L1Block {
     uint256 public blobBaseFee; // slot 7
     uint64 public operatorFeeConstant; // slot 8, bytes 24..32
     uint32 public operatorFeeScalar; // slot 8, bytes 20..24
+    uint16 public daFootprintGasScalar; // slot 8, bytes 18..20
 
     error OnlyDepositor();
     error BadLength();
@@ -81,5 +82,16 @@ contract L1Block {
         setPacked();
         operatorFeeScalar = uint32(bytes4(msg.data[164:168]));
         operatorFeeConstant = uint64(bytes8(msg.data[168:176]));
+    }
+
+    /// @notice Sets the L1 attributes from the packed Jovian calldata: the Isthmus layout and
+    ///         daFootprintGasScalar (2), 178 bytes.
+    function setL1BlockValuesJovian() external {
+        if (msg.sender != DEPOSITOR_ACCOUNT) revert OnlyDepositor();
+        if (msg.data.length != 178) revert BadLength();
+        setPacked();
+        operatorFeeScalar = uint32(bytes4(msg.data[164:168]));
+        operatorFeeConstant = uint64(bytes8(msg.data[168:176]));
+        daFootprintGasScalar = uint16(bytes2(msg.data[176:178]));
     }
 }

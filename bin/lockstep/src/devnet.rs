@@ -59,8 +59,8 @@ pub(crate) struct DevnetArgs {
     /// Where the batcher puts the frames on L1 (blobs once Ecotone is active; calldata before).
     #[arg(long, value_enum, default_value_t = DataAvailability::Calldata)]
     da: DataAvailability,
-    /// Start the chains at Delta and activate Ecotone, Fjord, Granite, Holocene and Isthmus
-    /// SECONDS apart after genesis (a multiple of the 2 s block time), so that one run crosses
+    /// Start the chains at Delta and activate Ecotone, Fjord, Granite, Holocene, Isthmus and
+    /// Jovian SECONDS apart after genesis (a multiple of the 2 s block time), so that one run crosses
     /// every activation block and its upgrade transactions. Before Fjord the batcher compresses
     /// with zlib whatever --compression says. Default: every fork through Isthmus at genesis.
     #[arg(long, value_name = "SECONDS")]

@@ -80,6 +80,12 @@ pub struct GenesisSystemConfig {
     /// Isthmus's operator fee constant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator_fee_constant: Option<u64>,
+    /// Jovian's minimum base fee (wei).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_base_fee: Option<u64>,
+    /// Jovian's DA footprint gas scalar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub da_footprint_gas_scalar: Option<u16>,
 }
 
 /// Where the chain starts: its first L1 block, its genesis L2 block and time, and the system
@@ -310,6 +316,30 @@ impl RollupConfig {
     /// Whether Karst is active.
     pub fn is_karst_active(&self, timestamp: u64) -> bool {
         at(self.hardforks.karst_time, timestamp)
+    }
+
+    /// Whether the L2 block at `timestamp` is the first of a fork that `active` tells: active at
+    /// `timestamp` but not one block earlier (op-node's `IsXActivationBlock`; a block in the
+    /// chain's first block time has no earlier one and is never an activation block).
+    pub fn is_activation_block(&self, timestamp: u64, active: impl Fn(u64) -> bool) -> bool {
+        active(timestamp) && timestamp >= self.block_time && !active(timestamp - self.block_time)
+    }
+
+    /// Whether the L2 block at `timestamp` is Jovian's activation block.
+    pub fn is_jovian_activation_block(&self, timestamp: u64) -> bool {
+        self.is_activation_block(timestamp, |t| self.is_jovian_active(t))
+    }
+
+    /// Whether the L2 block at `timestamp` is Karst's activation block.
+    pub fn is_karst_activation_block(&self, timestamp: u64) -> bool {
+        self.is_activation_block(timestamp, |t| self.is_karst_active(t))
+    }
+
+    /// Whether the L2 block at `timestamp` may hold no transactions but deposits: Jovian's
+    /// activation block (op-node's sequencer sets `noTxPool` there, and derivation drops a batch
+    /// that gives it transactions).
+    pub fn forbids_user_transactions(&self, timestamp: u64) -> bool {
+        self.is_jovian_activation_block(timestamp)
     }
 
     /// Whether OP Sepolia's Pectra blob schedule fix is active at L1 time `timestamp`.

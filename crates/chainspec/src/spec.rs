@@ -34,20 +34,21 @@ pub fn activate_through_isthmus(rollup: &mut RollupConfig) {
     }
 }
 
-/// Refuses a rollup config that lockstep cannot follow: one that schedules a hardfork after
-/// Isthmus, or has no block time.
+/// Refuses a rollup config that lockstep cannot follow: one that schedules a hardfork lockstep
+/// does not implement (Karst, Lagoon, Interop), or has no block time.
 pub fn check_rollup(rollup: &RollupConfig) -> Result<(), String> {
     let forks = &rollup.hardforks;
-    let later = [
-        ("jovian_time", forks.jovian_time),
+    let unsupported = [
         ("karst_time", forks.karst_time),
         ("lagoon_time", forks.lagoon_time),
         ("interop_time", forks.interop_time),
     ];
-    let scheduled: Vec<&str> = later.iter().filter(|(_, t)| t.is_some()).map(|(n, _)| *n).collect();
+    let scheduled: Vec<&str> =
+        unsupported.iter().filter(|(_, t)| t.is_some()).map(|(n, _)| *n).collect();
     if !scheduled.is_empty() {
         return Err(format!(
-            "hardforks after Isthmus are not supported yet: {} scheduled",
+            "hardforks lockstep does not implement are scheduled: {}; lockstep follows chains \
+             through Jovian",
             scheduled.join(", ")
         ));
     }

@@ -33,14 +33,26 @@ fn base_mainnet_reads_as_kona_reads_it() {
 }
 
 #[test]
-fn op_sepolia_today_is_read_and_refused_for_its_later_forks_by_name() {
+fn op_sepolia_today_is_read_and_refused_only_for_the_forks_lockstep_does_not_implement() {
     let text = testdata("op-sepolia/rollup.json");
     let ours: RollupConfig = serde_json::from_str(&text).unwrap();
     assert_eq!(ours.hardforks.jovian_time, Some(1_763_568_001));
     assert_eq!(ours.hardforks.karst_time, Some(1_781_712_001));
     assert!(ours.keep_karst_upgrade_gas.is_some());
+    // Jovian is followed; Karst is not yet, and the error names it alone
     let err = check_rollup(&ours).unwrap_err();
-    assert!(err.contains("jovian_time") && err.contains("karst_time"), "{err}");
+    assert!(err.contains("karst_time") && !err.contains("jovian_time"), "{err}");
+    let mut through_jovian = ours;
+    through_jovian.hardforks.karst_time = None;
+    assert_eq!(check_rollup(&through_jovian), Ok(()));
+    for name in ["lagoon_time", "interop_time"] {
+        let mut later = through_jovian.clone();
+        let forks = &mut later.hardforks;
+        *(if name == "lagoon_time" { &mut forks.lagoon_time } else { &mut forks.interop_time }) =
+            Some(1_900_000_000);
+        let err = check_rollup(&later).unwrap_err();
+        assert!(err.contains(name), "{err}");
+    }
     // kona 0.4.5 does not know Karst's keys at all
     assert!(serde_json::from_str::<kona_genesis::RollupConfig>(&text).is_err());
 }

@@ -107,6 +107,7 @@ pub fn prepare_attributes(
         eip_1559_params: rollup
             .is_holocene_active(timestamp)
             .then(|| B64::from(config.eip1559_params)),
-        min_base_fee: None,
+        // Jovian's minimum base fee goes into the block's extra data
+        min_base_fee: rollup.is_jovian_active(timestamp).then_some(config.min_base_fee),
     })
 }

@@ -37,9 +37,16 @@ fn drop(reason: impl Into<String>) -> Validity {
     Validity::Drop(reason.into())
 }
 
-/// The transaction rules every batch's blocks obey: no empty transaction, no deposit, and no
-/// EIP-7702 transaction before Isthmus (at the block's time).
+/// The transaction rules every batch's blocks obey: no empty transaction, no deposit, no
+/// EIP-7702 transaction before Isthmus (at the block's time), and none at all in Jovian's
+/// activation block, which holds only deposits and the upgrade transactions.
 fn check_transactions(rollup: &RollupConfig, timestamp: u64, txs: &[Bytes]) -> Option<Validity> {
+    if !txs.is_empty() && rollup.forbids_user_transactions(timestamp) {
+        return Some(drop(format!(
+            "{} transactions for Jovian's activation block, which may have none",
+            txs.len()
+        )));
+    }
     for (i, tx) in txs.iter().enumerate() {
         match tx.first() {
             None => return Some(drop(format!("transaction {i} is empty"))),

@@ -73,6 +73,8 @@ pub fn genesis_system_config(rollup: &RollupConfig) -> SystemConfig {
             genesis.operator_fee_scalar.unwrap_or(0),
             genesis.operator_fee_constant.unwrap_or(0),
         ),
+        min_base_fee: genesis.min_base_fee.unwrap_or(0),
+        da_footprint_gas_scalar: genesis.da_footprint_gas_scalar.unwrap_or(0),
     }
 }
 
@@ -135,19 +137,31 @@ pub fn l2_block_info(
             config.overhead = B256::from(l1.l1_fee_overhead.to_be_bytes::<32>());
             config.scalar = B256::from(l1.l1_fee_scalar.to_be_bytes::<32>());
         }
-        L1InfoFormat::Ecotone | L1InfoFormat::Isthmus => {
+        L1InfoFormat::Ecotone | L1InfoFormat::Isthmus | L1InfoFormat::Jovian => {
             config.scalar = ecotone_scalar_word(l1.base_fee_scalar, l1.blob_base_fee_scalar);
         }
     }
+    if format == L1InfoFormat::Jovian {
+        config.da_footprint_gas_scalar = l1.da_footprint_gas_scalar;
+    }
     if rollup.is_holocene_active(header.timestamp) {
+        // Holocene's version 0 with the EIP-1559 parameters; from Jovian version 1, which adds
+        // the minimum base fee
         let extra = header.extra_data.as_ref();
-        if extra.len() != 9 || extra[0] != 0 {
+        let (version, len) =
+            if rollup.is_jovian_active(header.timestamp) { (1, 17) } else { (0, 9) };
+        if extra.len() != len || extra[0] != version {
             return Err(format!(
-                "Holocene extra data 0x{} is malformed",
+                "extra data 0x{} is malformed: not version {version} in {len} bytes",
                 alloy_primitives::hex::encode(extra)
             ));
         }
         config.eip1559_params.copy_from_slice(&extra[1..9]);
+        if version == 1 {
+            let mut min_base_fee = [0u8; 8];
+            min_base_fee.copy_from_slice(&extra[9..17]);
+            config.min_base_fee = u64::from_be_bytes(min_base_fee);
+        }
     }
     if rollup.is_isthmus_active(header.timestamp) {
         config.operator_fee_params =

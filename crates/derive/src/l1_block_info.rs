@@ -2,10 +2,11 @@
 //! predeploy's view of the block's L1 origin (derivation spec, "L1 Attributes Deposited
 //! Transaction"; Ecotone and Isthmus l1-attributes), and the source hashes of every deposit.
 //!
-//! Three calldata formats exist: Bedrock's ABI-encoded `setL1BlockValues`, Ecotone's packed
-//! `setL1BlockValuesEcotone` and Isthmus's `setL1BlockValuesIsthmus`, which adds the operator
-//! fee. A fork's activation block still uses the previous format: the L1Block contract is only
-//! upgraded by that block's upgrade transactions.
+//! Four calldata formats exist: Bedrock's ABI-encoded `setL1BlockValues`, Ecotone's packed
+//! `setL1BlockValuesEcotone`, Isthmus's `setL1BlockValuesIsthmus`, which adds the operator fee,
+//! and Jovian's `setL1BlockValuesJovian`, which adds the DA footprint gas scalar. A fork's
+//! activation block still uses the previous format: the L1Block contract is only upgraded by
+//! that block's upgrade transactions.
 
 use crate::{system_config::SystemConfig, DeriveError};
 use alloy_consensus::Header;
@@ -25,10 +26,17 @@ const SELECTOR_BEDROCK: [u8; 4] = [0x01, 0x5d, 0x8e, 0xb9];
 const SELECTOR_ECOTONE: [u8; 4] = [0x44, 0x0a, 0x5e, 0x20];
 /// `setL1BlockValuesIsthmus()`.
 const SELECTOR_ISTHMUS: [u8; 4] = [0x09, 0x89, 0x99, 0xbe];
+/// `setL1BlockValuesJovian()`.
+const SELECTOR_JOVIAN: [u8; 4] = [0x3d, 0xb6, 0xbe, 0x2b];
 
 const LEN_BEDROCK: usize = 4 + 8 * 32;
 const LEN_ECOTONE: usize = 164;
 const LEN_ISTHMUS: usize = 176;
+const LEN_JOVIAN: usize = 178;
+
+/// The DA footprint gas scalar the Jovian L1 info deposit carries when the system config's is
+/// 0.
+pub const DEFAULT_DA_FOOTPRINT_GAS_SCALAR: u16 = 400;
 
 /// Which calldata format an L1 info deposit uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +47,8 @@ pub enum L1InfoFormat {
     Ecotone,
     /// `setL1BlockValuesIsthmus`, packed, with the operator fee.
     Isthmus,
+    /// `setL1BlockValuesJovian`, packed, with the operator fee and the DA footprint gas scalar.
+    Jovian,
 }
 
 impl L1InfoFormat {
@@ -51,7 +61,9 @@ impl L1InfoFormat {
             active(timestamp)
                 && (timestamp < rollup.block_time || active(timestamp - rollup.block_time))
         };
-        if past_activation(&|t| rollup.is_isthmus_active(t)) {
+        if past_activation(&|t| rollup.is_jovian_active(t)) {
+            Self::Jovian
+        } else if past_activation(&|t| rollup.is_isthmus_active(t)) {
             Self::Isthmus
         } else if past_activation(&|t| rollup.is_ecotone_active(t)) {
             Self::Ecotone
@@ -90,6 +102,8 @@ pub struct L1BlockInfo {
     pub operator_fee_scalar: u32,
     /// The operator fee constant (from Isthmus).
     pub operator_fee_constant: u64,
+    /// The DA footprint gas scalar (from Jovian).
+    pub da_footprint_gas_scalar: u16,
 }
 
 fn word_u64(value: u64) -> [u8; 32] {
@@ -136,8 +150,14 @@ impl L1BlockInfo {
         let params = if prague { BlobParams::prague() } else { BlobParams::cancun() };
         info.blob_base_fee = U256::from(header.blob_fee(params).unwrap_or(1));
         (info.base_fee_scalar, info.blob_base_fee_scalar) = config.ecotone_scalars();
-        if format == L1InfoFormat::Isthmus {
+        if matches!(format, L1InfoFormat::Isthmus | L1InfoFormat::Jovian) {
             (info.operator_fee_scalar, info.operator_fee_constant) = config.operator_fee();
+        }
+        if format == L1InfoFormat::Jovian {
+            info.da_footprint_gas_scalar = match config.da_footprint_gas_scalar {
+                0 => DEFAULT_DA_FOOTPRINT_GAS_SCALAR,
+                scalar => scalar,
+            };
         }
         (format, info)
     }
@@ -157,11 +177,11 @@ impl L1BlockInfo {
                 out.extend_from_slice(&self.l1_fee_overhead.to_be_bytes::<32>());
                 out.extend_from_slice(&self.l1_fee_scalar.to_be_bytes::<32>());
             }
-            L1InfoFormat::Ecotone | L1InfoFormat::Isthmus => {
-                let selector = if format == L1InfoFormat::Ecotone {
-                    SELECTOR_ECOTONE
-                } else {
-                    SELECTOR_ISTHMUS
+            L1InfoFormat::Ecotone | L1InfoFormat::Isthmus | L1InfoFormat::Jovian => {
+                let selector = match format {
+                    L1InfoFormat::Ecotone => SELECTOR_ECOTONE,
+                    L1InfoFormat::Isthmus => SELECTOR_ISTHMUS,
+                    _ => SELECTOR_JOVIAN,
                 };
                 out.extend_from_slice(&selector);
                 out.extend_from_slice(&self.base_fee_scalar.to_be_bytes());
@@ -173,9 +193,12 @@ impl L1BlockInfo {
                 out.extend_from_slice(&self.blob_base_fee.to_be_bytes::<32>());
                 out.extend_from_slice(self.block_hash.as_slice());
                 out.extend_from_slice(self.batcher_hash.as_slice());
-                if format == L1InfoFormat::Isthmus {
+                if format != L1InfoFormat::Ecotone {
                     out.extend_from_slice(&self.operator_fee_scalar.to_be_bytes());
                     out.extend_from_slice(&self.operator_fee_constant.to_be_bytes());
+                }
+                if format == L1InfoFormat::Jovian {
+                    out.extend_from_slice(&self.da_footprint_gas_scalar.to_be_bytes());
                 }
             }
         }
@@ -201,6 +224,7 @@ impl L1BlockInfo {
             s if s == SELECTOR_BEDROCK => (L1InfoFormat::Bedrock, LEN_BEDROCK),
             s if s == SELECTOR_ECOTONE => (L1InfoFormat::Ecotone, LEN_ECOTONE),
             s if s == SELECTOR_ISTHMUS => (L1InfoFormat::Isthmus, LEN_ISTHMUS),
+            s if s == SELECTOR_JOVIAN => (L1InfoFormat::Jovian, LEN_JOVIAN),
             other => {
                 return Err(bad(format!(
                     "unknown selector 0x{}",
@@ -228,7 +252,7 @@ impl L1BlockInfo {
                     ..Default::default()
                 }
             }
-            L1InfoFormat::Ecotone | L1InfoFormat::Isthmus => Self {
+            L1InfoFormat::Ecotone | L1InfoFormat::Isthmus | L1InfoFormat::Jovian => Self {
                 base_fee_scalar: u32_at(4),
                 blob_base_fee_scalar: u32_at(8),
                 sequence_number: u64_at(12),
@@ -238,9 +262,14 @@ impl L1BlockInfo {
                 blob_base_fee: word(68),
                 block_hash: b256(100),
                 batcher_hash: b256(132),
-                operator_fee_scalar: if format == L1InfoFormat::Isthmus { u32_at(164) } else { 0 },
-                operator_fee_constant: if format == L1InfoFormat::Isthmus {
+                operator_fee_scalar: if format == L1InfoFormat::Ecotone { 0 } else { u32_at(164) },
+                operator_fee_constant: if format == L1InfoFormat::Ecotone {
+                    0
+                } else {
                     u64_at(168)
+                },
+                da_footprint_gas_scalar: if format == L1InfoFormat::Jovian {
+                    u16::from_be_bytes([data[176], data[177]])
                 } else {
                     0
                 },

@@ -1,6 +1,7 @@
 //! The system config as derivation tracks it, and its updates: the `ConfigUpdate` logs of the
 //! chain's L1 `SystemConfig` contract in an L1 block's receipts (derivation spec, "System
-//! Configuration"; Holocene's EIP-1559 parameters, Isthmus's operator fee), read as op-node
+//! Configuration"; Holocene's EIP-1559 parameters, Isthmus's operator fee, Jovian's minimum base
+//! fee and DA footprint gas scalar), read as op-node
 //! reads them.
 //!
 //! `ConfigUpdate(uint256 indexed version, uint8 indexed updateType, bytes data)`, version 0,
@@ -21,6 +22,8 @@ const GAS_LIMIT: u8 = 2;
 const UNSAFE_BLOCK_SIGNER: u8 = 3;
 const EIP_1559_PARAMS: u8 = 4;
 const OPERATOR_FEE_PARAMS: u8 = 5;
+const MIN_BASE_FEE: u8 = 6;
+const DA_FOOTPRINT_GAS_SCALAR: u8 = 7;
 
 /// What derivation keeps of a chain's L1 system config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -38,6 +41,10 @@ pub struct SystemConfig {
     pub eip1559_params: [u8; 8],
     /// Isthmus's operator fee word: the scalar in bytes 20..24, the constant in 24..32.
     pub operator_fee_params: B256,
+    /// Jovian's minimum base fee (wei); 0 is no minimum.
+    pub min_base_fee: u64,
+    /// Jovian's DA footprint gas scalar; 0 means the default (400) in the L1 info deposit.
+    pub da_footprint_gas_scalar: u16,
 }
 
 fn bad(what: impl Into<String>) -> DeriveError {
@@ -60,6 +67,11 @@ impl Words<'_> {
     fn uint64(&mut self, what: &str) -> Result<u64, DeriveError> {
         u64::try_from(U256::from_be_bytes(self.word(what)?.0))
             .map_err(|_| bad(format!("{what}: not a uint64")))
+    }
+
+    fn uint16(&mut self, what: &str) -> Result<u16, DeriveError> {
+        u16::try_from(U256::from_be_bytes(self.word(what)?.0))
+            .map_err(|_| bad(format!("{what}: not a uint16")))
     }
 
     fn address(&mut self, what: &str) -> Result<Address, DeriveError> {
@@ -191,6 +203,18 @@ impl SystemConfig {
                 let params = words.word("operator fee params")?;
                 words.end()?;
                 self.operator_fee_params = params;
+            }
+            MIN_BASE_FEE => {
+                words.bytes_of(32)?;
+                let min_base_fee = words.uint64("min base fee")?;
+                words.end()?;
+                self.min_base_fee = min_base_fee;
+            }
+            DA_FOOTPRINT_GAS_SCALAR => {
+                words.bytes_of(32)?;
+                let scalar = words.uint16("DA footprint gas scalar")?;
+                words.end()?;
+                self.da_footprint_gas_scalar = scalar;
             }
             // it configures the node's p2p, not derivation
             UNSAFE_BLOCK_SIGNER => {}

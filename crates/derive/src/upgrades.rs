@@ -1,6 +1,6 @@
 //! The network upgrade transactions: deposits that a fork's activation block carries after
 //! its L1 info deposit and user deposits, to deploy and switch to the fork's predeploys
-//! (Ecotone, Fjord and Isthmus derivation specs, "Network upgrade automation transactions").
+//! (Ecotone, Fjord, Isthmus and Jovian derivation specs, "Network upgrade automation transactions").
 //!
 //! Each is a deposit with no mint and no value, not a system transaction, whose source hash
 //! is the upgrade domain's over its intent. The deployment bytecode is the specs'
@@ -162,6 +162,46 @@ pub const ISTHMUS: [Upgrade; 8] = [
     },
 ];
 
+/// Jovian's five. The intents are the shipped clients' (op-node, kona): the spec's text writes
+/// "L1Block" and "GasPriceOracle" without the space, which gives other source hashes.
+pub const JOVIAN: [Upgrade; 5] = [
+    Upgrade {
+        intent: "Jovian: L1 Block Deployment",
+        from: address!("0x4210000000000000000000000000000000000006"),
+        to: None,
+        gas: 447_315,
+        data: include_str!("../bytecode/jovian-l1-block-deployment.txt"),
+    },
+    Upgrade {
+        intent: "Jovian: L1 Block Proxy Update",
+        from: Address::ZERO,
+        to: Some(L1_BLOCK_PROXY),
+        gas: 50_000,
+        data: "0x3659cfe60000000000000000000000003ba4007f5c922fbb33c454b41ea7a1f11e83df2c",
+    },
+    Upgrade {
+        intent: "Jovian: Gas Price Oracle Deployment",
+        from: address!("0x4210000000000000000000000000000000000007"),
+        to: None,
+        gas: 1_750_714,
+        data: include_str!("../bytecode/jovian-gas-price-oracle-deployment.txt"),
+    },
+    Upgrade {
+        intent: "Jovian: Gas Price Oracle Proxy Update",
+        from: Address::ZERO,
+        to: Some(GAS_PRICE_ORACLE_PROXY),
+        gas: 50_000,
+        data: "0x3659cfe60000000000000000000000004f1db3c6abd250ba86e0928471a8f7db3afd88f1",
+    },
+    Upgrade {
+        intent: "Jovian: Gas Price Oracle Set Jovian",
+        from: DEPOSITOR,
+        to: Some(GAS_PRICE_ORACLE_PROXY),
+        gas: 90_000,
+        data: "0xb3d72079",
+    },
+];
+
 impl Upgrade {
     /// The deposit.
     pub fn deposit(&self) -> TxDeposit {
@@ -180,23 +220,20 @@ impl Upgrade {
     }
 }
 
-/// Whether the L2 block at `timestamp` is the first of a fork active at `active`: op-node's
-/// `IsXActivationBlock`.
-fn activation(rollup: &RollupConfig, timestamp: u64, active: impl Fn(u64) -> bool) -> bool {
-    active(timestamp) && timestamp >= rollup.block_time && !active(timestamp - rollup.block_time)
-}
-
 /// The upgrades of the L2 block at `timestamp`: those of every fork it activates.
 pub fn upgrades_at(rollup: &RollupConfig, timestamp: u64) -> Vec<Upgrade> {
     let mut out = Vec::new();
-    if activation(rollup, timestamp, |t| rollup.is_ecotone_active(t)) {
+    if rollup.is_activation_block(timestamp, |t| rollup.is_ecotone_active(t)) {
         out.extend(ECOTONE);
     }
-    if activation(rollup, timestamp, |t| rollup.is_fjord_active(t)) {
+    if rollup.is_activation_block(timestamp, |t| rollup.is_fjord_active(t)) {
         out.extend(FJORD);
     }
-    if activation(rollup, timestamp, |t| rollup.is_isthmus_active(t)) {
+    if rollup.is_activation_block(timestamp, |t| rollup.is_isthmus_active(t)) {
         out.extend(ISTHMUS);
+    }
+    if rollup.is_jovian_activation_block(timestamp) {
+        out.extend(JOVIAN);
     }
     out
 }

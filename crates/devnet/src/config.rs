@@ -77,7 +77,7 @@ pub struct DevnetConfig {
     /// The L1 block the chains start from (set by the L1 the devnet runs on).
     pub l1_origin: (u64, B256),
     /// `None`: every fork through Isthmus at genesis. `Some(gap)`: the chains start at Delta and
-    /// activate Ecotone, Fjord, Granite, Holocene and Isthmus `gap`, `2 gap`, ... seconds after
+    /// activate Ecotone, Fjord, Granite, Holocene, Isthmus and Jovian `gap`, `2 gap`, ... seconds after
     /// genesis, so that one run crosses every activation block.
     pub fork_gap: Option<u64>,
     /// The sequencer window, in L1 blocks: past it without a batch, derivation makes an epoch's
@@ -178,6 +178,8 @@ impl DevnetConfig {
                     eip1559_elasticity: Some(6),
                     operator_fee_scalar: Some(0),
                     operator_fee_constant: Some(0),
+                    da_footprint_gas_scalar: None,
+                    min_base_fee: None,
                 }),
             },
             block_time: self.block_time,
@@ -208,6 +210,7 @@ impl DevnetConfig {
             forks.granite_time = at(3);
             forks.holocene_time = at(4);
             forks.isthmus_time = at(5);
+            forks.jovian_time = at(6);
         }
         rollup
     }
@@ -222,6 +225,7 @@ impl DevnetConfig {
             ("Granite", forks.granite_time),
             ("Holocene", forks.holocene_time),
             ("Isthmus", forks.isthmus_time),
+            ("Jovian", forks.jovian_time),
         ]
         .into_iter()
         .filter_map(|(name, t)| t.filter(|t| *t > self.genesis_time).map(|t| (name, t)))
@@ -282,12 +286,16 @@ impl DevnetConfig {
                 GenesisAccount::default().with_code(Some(eip2935::HISTORY_STORAGE_CODE.clone())),
             );
         }
-        // Holocene's extra data (version 0, denominator, elasticity); empty before
+        // Holocene's extra data (version 0, denominator, elasticity), from Jovian version 1 with
+        // a minimum base fee of 0; empty before Holocene
         let mut extra = Vec::new();
         if rollup.is_holocene_active(self.genesis_time) {
-            extra.push(0u8);
+            extra.push(u8::from(rollup.is_jovian_active(self.genesis_time)));
             extra.extend_from_slice(&250u32.to_be_bytes());
             extra.extend_from_slice(&6u32.to_be_bytes());
+            if rollup.is_jovian_active(self.genesis_time) {
+                extra.extend_from_slice(&0u64.to_be_bytes());
+            }
         }
         Genesis {
             timestamp: self.genesis_time,

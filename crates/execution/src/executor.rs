@@ -63,6 +63,8 @@ pub struct ExecutionOutcome {
     pub receipts: Vec<OpReceiptEnvelope>,
     /// Gas used by the block.
     pub gas_used: u64,
+    /// The block's DA footprint (from Jovian; 0 before).
+    pub da_footprint: u64,
     /// The state changes.
     pub bundle: BundleState,
     /// Transactions that the EVM rejected and that were left out.
@@ -289,7 +291,7 @@ pub fn next_header(
         number: parent.number + 1,
         gas_limit,
         timestamp,
-        extra_data: extra_data(rollup, timestamp, attrs.eip_1559_params)?,
+        extra_data: extra_data(rollup, timestamp, attrs.eip_1559_params, attrs.min_base_fee)?,
         mix_hash: pa.prev_randao,
         nonce: B64::ZERO,
         base_fee_per_gas: Some(next_base_fee(rollup, parent, timestamp)?),
@@ -365,13 +367,15 @@ where
         transactions,
         receipts: result.receipts,
         gas_used: result.gas_used,
+        da_footprint: result.blob_gas_used,
         bundle: state.take_bundle(),
         skipped,
     })
 }
 
 /// The sealed block of an execution outcome: the header completed with the state root, the
-/// withdrawals root (the message passer's storage root, from Isthmus), the gas used, the
+/// withdrawals root (the message passer's storage root, from Isthmus), the gas used, the DA
+/// footprint (Jovian's blob gas), the
 /// transactions and receipts roots and the bloom.
 pub fn seal_block(
     rollup: &RollupConfig,
@@ -385,6 +389,10 @@ pub fn seal_block(
         header.withdrawals_root = message_passer_root;
     }
     header.gas_used = outcome.gas_used;
+    if rollup.is_jovian_active(header.timestamp) {
+        // from Jovian the header's blob gas carries the block's DA footprint
+        header.blob_gas_used = Some(outcome.da_footprint);
+    }
     header.transactions_root =
         ordered_trie_root_with_encoder(&outcome.transactions, |tx, buf| tx.encode_2718(buf));
     header.receipts_root = receipts_root(rollup, header.timestamp, &outcome.receipts);

@@ -48,9 +48,16 @@ pub fn payload_attributes(
     transactions: &[OpTxEnvelope],
 ) -> OpPayloadAttributes {
     let t = header.timestamp;
-    // from Holocene the extra data is a version byte and the eight bytes of eip1559Params
-    let eip_1559_params = (rollup.is_holocene_active(t) && header.extra_data.len() >= 9)
-        .then(|| B64::from_slice(&header.extra_data[1..9]));
+    let extra = header.extra_data.as_ref();
+    // from Holocene the extra data is a version byte and the eight bytes of eip1559Params;
+    // from Jovian the minimum base fee's eight bytes follow
+    let eip_1559_params =
+        (rollup.is_holocene_active(t) && extra.len() >= 9).then(|| B64::from_slice(&extra[1..9]));
+    let min_base_fee = (rollup.is_jovian_active(t) && extra.len() >= 17).then(|| {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(&extra[9..17]);
+        u64::from_be_bytes(bytes)
+    });
     OpPayloadAttributes {
         payload_attributes: PayloadAttributes {
             timestamp: t,
@@ -65,7 +72,7 @@ pub fn payload_attributes(
         no_tx_pool: Some(true),
         gas_limit: Some(header.gas_limit),
         eip_1559_params,
-        min_base_fee: None,
+        min_base_fee,
     }
 }
 

@@ -115,10 +115,15 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
                 sequence_number: 2,
                 ..L1BlockInfo::default()
             };
-            [L1InfoFormat::Bedrock, L1InfoFormat::Ecotone, L1InfoFormat::Isthmus]
-                .into_iter()
-                .map(|f| info.encode(f).to_vec())
-                .collect()
+            [
+                L1InfoFormat::Bedrock,
+                L1InfoFormat::Ecotone,
+                L1InfoFormat::Isthmus,
+                L1InfoFormat::Jovian,
+            ]
+            .into_iter()
+            .map(|f| info.encode(f).to_vec())
+            .collect()
         }
         "blob" => [small_frames(), vec![mainnet_calldata()[..4096].to_vec()]].concat(),
         "l1_logs" => vec![vec![0, 3, 1, 2, 3], vec![1, 2, 0, 1], vec![2, 2, 5]],

@@ -481,7 +481,22 @@ fn a_node_pointed_at_the_wrong_l1_says_so_and_writes_nothing() {
 
 /// The contracts each fork's upgrade transactions deploy, with the code hash the fork's spec
 /// gives for it (Ecotone, Fjord and Isthmus derivation specs).
-const DEPLOYED: [(&str, alloy_primitives::Address, alloy_primitives::B256); 7] = [
+const DEPLOYED: [(&str, alloy_primitives::Address, alloy_primitives::B256); 9] = [
+    // Jovian's two: the code hashes of testdata/specs/vectors/jovian_upgrade_txs_fields.json
+    (
+        "Jovian L1Block",
+        alloy_primitives::address!("0x3Ba4007f5C922FBb33C454B41ea7a1f11E83df2C"),
+        alloy_primitives::b256!(
+            "0x5f885ca815d2cf27a203123e50b8ae204fdca910b6995d90b2d7700cbb9240d1"
+        ),
+    ),
+    (
+        "Jovian GasPriceOracle",
+        alloy_primitives::address!("0x4f1db3c6AbD250ba86E0928471A8F7DB3AFd88F1"),
+        alloy_primitives::b256!(
+            "0xe9fc7c96c4db0d6078e3d359d7e8c982c350a513cb2c31121adf5e1e8a446614"
+        ),
+    ),
     (
         "Ecotone L1Block",
         alloy_primitives::address!("0x07dbe8500fc591d1852b76fee44d5a05e13097ff"),
@@ -541,12 +556,12 @@ fn cross_every_fork<L: L1Node>(
     node: &mut Node,
     mut sync: impl FnMut(&mut Node, &Devnet<L>),
 ) {
-    use lockstep_derive::upgrades::{ECOTONE, FJORD, ISTHMUS};
+    use lockstep_derive::upgrades::{ECOTONE, FJORD, ISTHMUS, JOVIAN};
     let config = devnet.config().clone();
     let activations = config.activations();
-    assert_eq!(activations.len(), 5, "Ecotone, Fjord, Granite, Holocene, Isthmus");
+    assert_eq!(activations.len(), 6, "Ecotone, Fjord, Granite, Holocene, Isthmus, Jovian");
     let last = activations.last().unwrap().1;
-    // until a batch past Isthmus is derived
+    // until a batch past Jovian is derived
     while devnet.posted.last().is_none_or(|p| {
         let head = p.l2_heads[0].1;
         config.genesis_time + head * config.block_time < last + 12
@@ -567,6 +582,7 @@ fn cross_every_fork<L: L1Node>(
                 "Ecotone" => &ECOTONE,
                 "Fjord" => &FJORD,
                 "Isthmus" => &ISTHMUS,
+                "Jovian" => &JOVIAN,
                 _ => &[],
             };
             let sources = |n: u64| -> Vec<alloy_primitives::B256> {
@@ -591,9 +607,20 @@ fn cross_every_fork<L: L1Node>(
             let expected: &[u8] = match *name {
                 "Ecotone" => &[0x01, 0x5d, 0x8e, 0xb9],
                 "Isthmus" => &[0x44, 0x0a, 0x5e, 0x20],
+                "Jovian" => &[0x09, 0x89, 0x99, 0xbe],
                 _ => selector,
             };
             assert_eq!(selector, expected, "chain {chain}: {name} activation block's L1 info");
+            if *name == "Jovian" {
+                // no user transaction in it; the next block opens with setL1BlockValuesJovian,
+                // and from it the header carries version 1 extra data and the DA footprint
+                let all = provider.transactions(number).unwrap();
+                assert!(all.iter().all(|t| t.is_deposit()), "chain {chain}: Jovian's block");
+                let next = provider.transactions(number + 1).unwrap()[0].clone();
+                assert_eq!(&next.as_deposit().unwrap().input[..4], &[0x3d, 0xb6, 0xbe, 0x2b]);
+                let header = provider.header(number + 1).unwrap().unwrap();
+                assert_eq!((header.extra_data.len(), header.extra_data[0]), (17, 1));
+            }
         }
         for (what, address, code_hash) in DEPLOYED {
             let account = provider.account(address).unwrap().unwrap_or_else(|| panic!("{what}"));

@@ -304,6 +304,9 @@ impl SharedSequencer {
         let number = head.number + 1;
         let mut nonce = provider.account(self.signer.address())?.unwrap_or_default().nonce;
         let base_fee = next_base_fee(&spec.rollup, &parent, timestamp)?;
+        // a block that may hold only deposits relays them in the next round
+        let quiet = spec.rollup.forbids_user_transactions(timestamp);
+        let mut deferred = Vec::new();
         for other in self.chain_ids().into_iter().filter(|c| *c != chain_id) {
             let theirs = ChainProvider::new(&tx, other);
             if theirs.header(number)?.is_none_or(|h| h.timestamp != timestamp) {
@@ -313,6 +316,10 @@ impl SharedSequencer {
             for event in bridge_events(other, number, &receipts, &[], self.bridge) {
                 let transfer = event.item.transfer;
                 if event.item.kind == EventKind::Burn && transfer.destination == chain_id {
+                    if quiet {
+                        deferred.push((Relay { transfer, forced: false }, 0));
+                        continue;
+                    }
                     txs.push(self.sign_relay(chain_id, nonce, base_fee, &transfer)?);
                     nonce += 1;
                 }
@@ -332,6 +339,7 @@ impl SharedSequencer {
                 self.delayed.push((Relay { transfer, forced: true }, 0));
             }
         }
+        self.delayed.extend(deferred);
         tx.commit()?;
         Ok(block)
     }
@@ -351,26 +359,7 @@ impl SharedSequencer {
         ChainProvider::new(&tx, chain_id).unwind_to(ancestor)?;
         for (header, transactions) in blocks {
             let rollup = &spec.rollup;
-            let attrs = OpPayloadAttributes {
-                payload_attributes: alloy_rpc_types_engine::PayloadAttributes {
-                    timestamp: header.timestamp,
-                    prev_randao: header.mix_hash,
-                    suggested_fee_recipient: header.beneficiary,
-                    withdrawals: rollup.is_canyon_active(header.timestamp).then(Vec::new),
-                    parent_beacon_block_root: header.parent_beacon_block_root,
-                    slot_number: None,
-                    target_gas_limit: None,
-                },
-                transactions: Some(
-                    transactions.iter().map(|t| Bytes::from(t.encoded_2718())).collect(),
-                ),
-                no_tx_pool: Some(true),
-                gas_limit: Some(header.gas_limit),
-                eip_1559_params: (rollup.is_holocene_active(header.timestamp)
-                    && header.extra_data.len() >= 9)
-                    .then(|| B64::from_slice(&header.extra_data[1..9])),
-                min_base_fee: None,
-            };
+            let attrs = lockstep_execution::payload_attributes(rollup, header, transactions);
             let executed = chain.executor.execute_payload(&tx, &attrs)?;
             let want = header.hash_slow();
             if executed.block.hash != want {
@@ -422,8 +411,11 @@ impl SharedSequencer {
                     vec![l1_info_deposit(spec, &system, origin, timestamp)?];
                 txs.extend(deposits.get(&spec.chain_id()).into_iter().flatten().cloned());
                 txs.extend(upgrade_deposits(spec, timestamp));
-                let users = chain.pool.take(system.gas_limit.saturating_sub(RESERVED_GAS));
-                txs.extend(users.into_iter().map(Recovered::into_inner));
+                // a fork's activation block that may hold only deposits leaves the pool alone
+                if !spec.rollup.forbids_user_transactions(timestamp) {
+                    let users = chain.pool.take(system.gas_limit.saturating_sub(RESERVED_GAS));
+                    txs.extend(users.into_iter().map(Recovered::into_inner));
+                }
                 let attrs = payload_attributes(spec, &system, origin, timestamp, &txs);
                 let header = chain.executor.next_header(&parent, head.hash, &attrs)?;
                 let outcome =
@@ -450,7 +442,16 @@ impl SharedSequencer {
             round.unwrap_or_default()
         };
         let batch = self.batch_of(number);
-        let relays = self.plan_relays(batch, burns);
+        let mut relays = self.plan_relays(batch, burns);
+        // a relay is a user transaction: a round in which some chain may hold none sends its
+        // relays in the next round
+        let quiet = self
+            .chains
+            .iter()
+            .any(|c| c.executor.spec().rollup.forbids_user_transactions(timestamp));
+        if quiet {
+            self.delayed.extend(relays.drain(..).map(|relay| (relay, batch)));
+        }
 
         // phase 2: the final blocks, with each chain's relays appended, in one write
         let tx = self.env.tx_mut()?;
@@ -688,6 +689,6 @@ pub fn payload_attributes(
         eip_1559_params: rollup
             .is_holocene_active(timestamp)
             .then(|| B64::from(system.eip1559_params)),
-        min_base_fee: None,
+        min_base_fee: rollup.is_jovian_active(timestamp).then_some(system.min_base_fee),
     }
 }
