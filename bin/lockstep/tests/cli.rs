@@ -83,6 +83,30 @@ fn init_base_mainnet_reproduces_the_registry_genesis() {
 }
 
 #[test]
+fn init_base_mainnet_with_jovian_scheduled_still_reproduces_the_registry_genesis() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(testdata("base-mainnet/rollup.json")).unwrap();
+    let mut rollup: Value = serde_json::from_str(&text).unwrap();
+    // Base mainnet's Jovian, as the registry schedules it (with OP Mainnet's)
+    rollup["jovian_time"] = 1_764_691_201u64.into();
+    let path = dir.path().join("rollup.json");
+    std::fs::write(&path, rollup.to_string()).unwrap();
+    let out = init(&dir.path().join("db"), &path, &testdata("base-mainnet/genesis.json.gz"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        printed["blockHash"],
+        "0xf712aa9241cc24369b143cf6dce85f0902a9731e70d66818a3a5845b296c73dd"
+    );
+    // a fork lockstep does not implement is refused at start, by name
+    rollup["karst_time"] = 1_783_526_401u64.into();
+    std::fs::write(&path, rollup.to_string()).unwrap();
+    let out = init(&dir.path().join("db2"), &path, &testdata("base-mainnet/genesis.json.gz"));
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("karst_time"), "{}", stderr(&out));
+}
+
+#[test]
 fn malformed_config_files_name_the_field_and_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let datadir = dir.path().join("db");

@@ -11,6 +11,7 @@
 use crate::{system_config::SystemConfig, DeriveError};
 use alloy_consensus::Header;
 use alloy_eips::eip7840::BlobParams;
+use alloy_hardforks::EthereumHardfork;
 use alloy_primitives::{address, keccak256, Address, Bytes, B256, U256};
 use lockstep_chainspec::RollupConfig;
 use op_alloy_consensus::TxDeposit;
@@ -118,9 +119,8 @@ impl L1BlockInfo {
     /// What the L2 block at `l2_time`, number `sequence_number` of its epoch, tells of its L1
     /// origin `header` (whose hash is `hash`) under `config`, and in which format.
     ///
-    /// The blob base fee follows the L1's schedule: Prague's once the L1 header carries a
-    /// requests hash (and the chain's Pectra blob schedule fix, if it has one, is active at the
-    /// L1 block's time), Cancun's before; 1 when the header has no excess blob gas.
+    /// The blob base fee follows the L1's schedule ([`l1_blob_params`]); 1 when the header has
+    /// no excess blob gas.
     pub fn for_block(
         rollup: &RollupConfig,
         config: &SystemConfig,
@@ -144,11 +144,8 @@ impl L1BlockInfo {
             info.l1_fee_scalar = U256::from_be_bytes(config.scalar.0);
             return (format, info);
         }
-        let prague = header.requests_hash.is_some()
-            && (rollup.hardforks.pectra_blob_schedule_time.is_none()
-                || rollup.is_pectra_blob_schedule_active(header.timestamp));
-        let params = if prague { BlobParams::prague() } else { BlobParams::cancun() };
-        info.blob_base_fee = U256::from(header.blob_fee(params).unwrap_or(1));
+        info.blob_base_fee =
+            U256::from(header.blob_fee(l1_blob_params(rollup, header)).unwrap_or(1));
         (info.base_fee_scalar, info.blob_base_fee_scalar) = config.ecotone_scalars();
         if matches!(format, L1InfoFormat::Isthmus | L1InfoFormat::Jovian) {
             (info.operator_fee_scalar, info.operator_fee_constant) = config.operator_fee();
@@ -292,6 +289,38 @@ impl L1BlockInfo {
             is_system_transaction: !regolith,
             input: self.encode(format),
         }
+    }
+}
+
+/// The blob fee parameters of the L1 at its block `header`, as op-node takes them from the L1's
+/// chain config: Cancun's until the header carries a requests hash (Prague), and on a chain with
+/// a Pectra blob schedule fix (OP Sepolia) until that fix's time; then Prague's (Osaka keeps
+/// them), and BPO1's and BPO2's from their times on the known L1s (Ethereum mainnet, Sepolia,
+/// Holesky, Hoodi; alloy-hardforks has their schedules). An L1 lockstep does not know (a devnet)
+/// stays at Prague's.
+pub fn l1_blob_params(rollup: &RollupConfig, header: &Header) -> BlobParams {
+    let prague = header.requests_hash.is_some()
+        && (rollup.hardforks.pectra_blob_schedule_time.is_none()
+            || rollup.is_pectra_blob_schedule_active(header.timestamp));
+    if !prague {
+        return BlobParams::cancun();
+    }
+    let reached = |fork: EthereumHardfork| {
+        let time = match rollup.l1_chain_id {
+            1 => fork.mainnet_activation_timestamp(),
+            11_155_111 => fork.sepolia_activation_timestamp(),
+            17_000 => fork.holesky_activation_timestamp(),
+            560_048 => fork.hoodi_activation_timestamp(),
+            _ => None,
+        };
+        time.is_some_and(|t| header.timestamp >= t)
+    };
+    if reached(EthereumHardfork::Bpo2) {
+        BlobParams::bpo2()
+    } else if reached(EthereumHardfork::Bpo1) {
+        BlobParams::bpo1()
+    } else {
+        BlobParams::prague()
     }
 }
 

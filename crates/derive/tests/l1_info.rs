@@ -118,3 +118,48 @@ fn every_format_roundtrips_and_bad_calldata_is_refused() {
     assert!(L1BlockInfo::decode(&[1, 2, 3]).is_err());
     assert!(L1BlockInfo::decode(&[0xde, 0xad, 0xbe, 0xef, 0]).is_err());
 }
+
+/// EIP-4844's `fake_exponential(1, excess, fraction)`, written out from the EIP's pseudo-code.
+fn blob_fee(excess: u64, fraction: u128) -> u128 {
+    let (factor, numerator) = (1u128, u128::from(excess));
+    let (mut i, mut output, mut accum) = (1u128, 0u128, factor * fraction);
+    while accum > 0 {
+        output += accum;
+        accum = accum * numerator / (fraction * i);
+        i += 1;
+    }
+    output / fraction
+}
+
+#[test]
+fn the_blob_base_fee_follows_the_l1s_blob_schedule_through_bpo1_and_bpo2() {
+    use alloy_consensus::Header;
+    use lockstep_derive::{l1_block_info::L1BlockInfo, system_config::SystemConfig};
+    // the update fractions of EIP-4844 (Cancun), EIP-7691 (Prague, kept by Osaka) and the
+    // mainnet blob schedule of EIP-7892's BPO1 and BPO2
+    let (cancun, prague, bpo1, bpo2) = (3_338_477, 5_007_716, 8_346_193, 11_684_671);
+    let excess = 40_000_000;
+    let fee = |l1_chain_id: u64, timestamp: u64, prague_header: bool| {
+        let mut rollup = lockstep_chainspec::RollupConfig { l1_chain_id, ..Default::default() };
+        rollup.hardforks.ecotone_time = Some(0);
+        let header = Header {
+            timestamp,
+            excess_blob_gas: Some(excess),
+            requests_hash: prague_header.then_some(B256::ZERO),
+            ..Default::default()
+        };
+        let config = SystemConfig::default();
+        let (_, info) = L1BlockInfo::for_block(&rollup, &config, 0, &header, B256::ZERO, 10);
+        u128::try_from(info.blob_base_fee).unwrap()
+    };
+    // Ethereum mainnet: BPO1 at 1765290071, BPO2 at 1767747671
+    assert_eq!(fee(1, 1_765_290_070, false), blob_fee(excess, cancun));
+    assert_eq!(fee(1, 1_765_290_070, true), blob_fee(excess, prague));
+    assert_eq!(fee(1, 1_765_290_071, true), blob_fee(excess, bpo1));
+    assert_eq!(fee(1, 1_767_747_670, true), blob_fee(excess, bpo1));
+    assert_eq!(fee(1, 1_767_747_671, true), blob_fee(excess, bpo2));
+    // Sepolia has its own times (BPO2 long past by then); an unknown L1 stays at Prague's
+    assert_eq!(fee(11_155_111, 1_767_747_671, true), blob_fee(excess, bpo2));
+    assert_eq!(fee(900, 1_767_747_671, true), blob_fee(excess, prague));
+    assert_ne!(blob_fee(excess, prague), blob_fee(excess, bpo1));
+}
