@@ -83,12 +83,13 @@ fn init_base_mainnet_reproduces_the_registry_genesis() {
 }
 
 #[test]
-fn init_base_mainnet_with_jovian_scheduled_still_reproduces_the_registry_genesis() {
+fn init_base_mainnet_with_jovian_and_karst_scheduled_still_reproduces_the_registry_genesis() {
     let dir = tempfile::tempdir().unwrap();
     let text = std::fs::read_to_string(testdata("base-mainnet/rollup.json")).unwrap();
     let mut rollup: Value = serde_json::from_str(&text).unwrap();
-    // Base mainnet's Jovian, as the registry schedules it (with OP Mainnet's)
+    // Base mainnet's Jovian and Karst, as the registry schedules them (with OP Mainnet's)
     rollup["jovian_time"] = 1_764_691_201u64.into();
+    rollup["karst_time"] = 1_783_526_401u64.into();
     let path = dir.path().join("rollup.json");
     std::fs::write(&path, rollup.to_string()).unwrap();
     let out = init(&dir.path().join("db"), &path, &testdata("base-mainnet/genesis.json.gz"));
@@ -99,11 +100,11 @@ fn init_base_mainnet_with_jovian_scheduled_still_reproduces_the_registry_genesis
         "0xf712aa9241cc24369b143cf6dce85f0902a9731e70d66818a3a5845b296c73dd"
     );
     // a fork lockstep does not implement is refused at start, by name
-    rollup["karst_time"] = 1_783_526_401u64.into();
+    rollup["lagoon_time"] = 1_900_000_000u64.into();
     std::fs::write(&path, rollup.to_string()).unwrap();
     let out = init(&dir.path().join("db2"), &path, &testdata("base-mainnet/genesis.json.gz"));
     assert!(!out.status.success());
-    assert!(stderr(&out).contains("karst_time"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("lagoon_time"), "{}", stderr(&out));
 }
 
 #[test]

@@ -335,11 +335,11 @@ impl RollupConfig {
         self.is_activation_block(timestamp, |t| self.is_karst_active(t))
     }
 
-    /// Whether the L2 block at `timestamp` may hold no transactions but deposits: Jovian's
-    /// activation block (op-node's sequencer sets `noTxPool` there, and derivation drops a batch
-    /// that gives it transactions).
+    /// Whether the L2 block at `timestamp` may hold no transactions but deposits: Jovian's and
+    /// Karst's activation blocks (op-node's sequencer sets `noTxPool` there, and derivation drops
+    /// a batch that gives them transactions).
     pub fn forbids_user_transactions(&self, timestamp: u64) -> bool {
-        self.is_jovian_activation_block(timestamp)
+        self.is_jovian_activation_block(timestamp) || self.is_karst_activation_block(timestamp)
     }
 
     /// Whether OP Sepolia's Pectra blob schedule fix is active at L1 time `timestamp`.

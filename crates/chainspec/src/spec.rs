@@ -35,20 +35,16 @@ pub fn activate_through_isthmus(rollup: &mut RollupConfig) {
 }
 
 /// Refuses a rollup config that lockstep cannot follow: one that schedules a hardfork lockstep
-/// does not implement (Karst, Lagoon, Interop), or has no block time.
+/// does not implement (Lagoon, Interop), or has no block time.
 pub fn check_rollup(rollup: &RollupConfig) -> Result<(), String> {
     let forks = &rollup.hardforks;
-    let unsupported = [
-        ("karst_time", forks.karst_time),
-        ("lagoon_time", forks.lagoon_time),
-        ("interop_time", forks.interop_time),
-    ];
+    let unsupported = [("lagoon_time", forks.lagoon_time), ("interop_time", forks.interop_time)];
     let scheduled: Vec<&str> =
         unsupported.iter().filter(|(_, t)| t.is_some()).map(|(n, _)| *n).collect();
     if !scheduled.is_empty() {
         return Err(format!(
             "hardforks lockstep does not implement are scheduled: {}; lockstep follows chains \
-             through Jovian",
+             through Karst",
             scheduled.join(", ")
         ));
     }

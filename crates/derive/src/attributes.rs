@@ -10,7 +10,7 @@ use crate::{
     block_ref::{L2BlockInfo, L2Source},
     deposits::user_deposits,
     l1_block_info::L1BlockInfo,
-    upgrades::upgrade_transactions,
+    upgrades::{upgrade_gas, upgrade_transactions},
     DeriveError, L1Window,
 };
 use alloy_eips::{eip2718::Encodable2718, BlockNumHash};
@@ -103,7 +103,8 @@ pub fn prepare_attributes(
         },
         transactions: Some(transactions),
         no_tx_pool: Some(true),
-        gas_limit: Some(config.gas_limit),
+        // Karst's activation block has room for its bundle on top of the configured limit
+        gas_limit: Some(config.gas_limit.saturating_add(upgrade_gas(rollup, timestamp))),
         eip_1559_params: rollup
             .is_holocene_active(timestamp)
             .then(|| B64::from(config.eip1559_params)),

@@ -127,9 +127,20 @@ pub fn l2_block_info(
         l1_origin: BlockNumHash { number: l1.number, hash: l1.block_hash },
         seq_num: l1.sequence_number,
     };
+    // Karst's activation block carries its bundle's gas on top of the configured limit; the
+    // config it was built with has it only where the rollup config keeps it
+    // (`keep_karst_upgrade_gas`, op-node's `upgradeGasToStrip`)
+    let strip = if rollup.keep_karst_upgrade_gas.unwrap_or(false) {
+        0
+    } else {
+        crate::upgrades::upgrade_gas(rollup, header.timestamp)
+    };
+    let gas_limit = header.gas_limit.checked_sub(strip).ok_or_else(|| {
+        format!("gas limit {} is below the Karst bundle's gas {strip}", header.gas_limit)
+    })?;
     let mut config = SystemConfig {
         batcher: Address::from_slice(&l1.batcher_hash[12..]),
-        gas_limit: header.gas_limit,
+        gas_limit,
         ..Default::default()
     };
     match format {

@@ -39,6 +39,14 @@ pub enum DeriveError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A network upgrade transaction bundle that cannot be used.
+    #[error("{fork}'s upgrade transaction bundle: {reason}")]
+    Bundle {
+        /// The fork.
+        fork: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// A blob is not 131,072 bytes.
     #[error("a blob is 131072 bytes, not {0}")]
     BlobSize(usize),

@@ -142,7 +142,7 @@ fn the_five_upgrade_deposits_have_the_clients_source_hashes_and_fields() {
             deposit.source_hash,
             hash["expectedSourceHash"].as_str().unwrap().parse::<B256>().unwrap()
         );
-        assert_eq!(deposit.source_hash, upgrade_source_hash(upgrade.intent));
+        assert_eq!(deposit.source_hash, upgrade_source_hash(&upgrade.intent));
         assert_eq!(deposit.from, want["from"].as_str().unwrap().parse::<Address>().unwrap());
         assert_eq!(
             deposit.to.to().copied(),
@@ -182,7 +182,7 @@ fn the_five_upgrade_deposits_have_the_clients_source_hashes_and_fields() {
     let rollup = rollup();
     assert_eq!(upgrades_at(&rollup, 998).len(), 0);
     let at = upgrades_at(&rollup, 1000);
-    assert_eq!(at.iter().map(|u| u.intent).collect::<Vec<_>>(), JOVIAN.map(|u| u.intent));
+    assert_eq!(at.iter().map(|u| u.intent.clone()).collect::<Vec<_>>(), JOVIAN.map(|u| u.intent));
     assert_eq!(upgrades_at(&rollup, 1002).len(), 0);
     assert!(rollup.forbids_user_transactions(1000) && !rollup.forbids_user_transactions(1002));
 }

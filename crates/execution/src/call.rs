@@ -101,6 +101,7 @@ where
     env.block_env.number = U256::from(header.number + 1);
     env.block_env.timestamp = U256::from(header.timestamp + rollup.block_time);
     let gas = request.gas.unwrap_or(header.gas_limit).min(header.gas_limit);
+    let gas = crate::karst::call_gas(rollup, header.timestamp + rollup.block_time, gas);
     let deposit = TxDeposit {
         source_hash: B256::ZERO,
         from: request.from,
@@ -116,11 +117,13 @@ where
         request.from,
     );
     let inspector = Deadline { at: deadline, steps: 0, passed: false };
+    let timestamp = header.timestamp + rollup.block_time;
     let mut evm = OpEvmFactory::<OpTx>::default().create_evm_with_inspector(
         WrapDatabaseRef(db),
         env,
         inspector,
     );
+    crate::karst::limit_precompiles(rollup, timestamp, evm.precompiles_mut());
     let result = evm.transact(&tx);
     if evm.inspector().passed {
         return Ok(CallOutcome::TimedOut);

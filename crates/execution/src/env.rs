@@ -126,7 +126,10 @@ pub fn extra_data(
 /// The EVM environment for executing `header`.
 pub fn evm_env(rollup: &RollupConfig, header: &Header) -> EvmEnv<OpSpecId> {
     let spec = spec_id(rollup, header.timestamp);
-    let cfg_env = CfgEnv::new_with_spec(spec).with_chain_id(rollup.l2_chain_id.id());
+    let mut cfg_env = CfgEnv::new_with_spec(spec).with_chain_id(rollup.l2_chain_id.id());
+    // Karst's transaction gas cap is the executor's to enforce: op-revm would also cut a
+    // deposit's execution gas at it (`karst`)
+    cfg_env.tx_gas_limit_cap = Some(u64::MAX);
     let block_env = BlockEnv {
         number: U256::from(header.number),
         beneficiary: header.beneficiary,

@@ -10,7 +10,7 @@ use alloy_consensus::{
 use alloy_eips::{eip2718::Encodable2718, eip7685::EMPTY_REQUESTS_HASH};
 use alloy_evm::{
     block::{BlockExecutionError, BlockExecutor, BlockValidationError},
-    EvmFactory,
+    Evm, EvmFactory,
 };
 use alloy_op_evm::{
     block::{OpAlloyReceiptBuilder, OpBlockExecutor},
@@ -325,7 +325,8 @@ where
     let recovered = crate::recover::recover_senders(decoded);
     let mut state =
         State::builder().with_database(WrapDatabaseRef(db)).with_bundle_update().build();
-    let evm = OpEvmFactory::<OpTx>::default().create_evm(&mut state, evm_env(rollup, &header));
+    let mut evm = OpEvmFactory::<OpTx>::default().create_evm(&mut state, evm_env(rollup, &header));
+    crate::karst::limit_precompiles(rollup, header.timestamp, evm.precompiles_mut());
     let ctx = OpBlockExecutionCtx {
         parent_hash: header.parent_hash,
         parent_beacon_block_root: header.parent_beacon_block_root,
@@ -347,6 +348,10 @@ where
                 "transaction {index}: the sender cannot be recovered: {e}"
             ))
         })?;
+        if let Some(reason) = crate::karst::over_gas_cap(rollup, header.timestamp, tx.inner()) {
+            skipped.push(RejectedTransaction { index, reason });
+            continue;
+        }
         match executor.execute_transaction(&tx) {
             Ok(_) => transactions.push(tx.into_inner()),
             // a block builder leaves out a transaction the EVM rejects as invalid (and an

@@ -17,6 +17,7 @@ mod env;
 mod error;
 mod executor;
 mod forks;
+mod karst;
 mod recover;
 mod stateless;
 #[cfg(any(test, feature = "test-utils"))]
@@ -31,6 +32,7 @@ pub use executor::{
     output_root, seal_block, ChainExecutor, ExecutedBlock, ExecutionOutcome, GenesisInfo,
     RejectedTransaction,
 };
+pub use karst::{BN254_PAIRING, BN254_PAIRING_MAX_INPUT, TX_GAS_LIMIT_CAP};
 pub use op_alloy_rpc_types_engine::OpPayloadAttributes;
 pub use stateless::{
     execute_stateless, header_mismatches, ExecutionWitness, ExpectedBlock, FieldMismatch,
