@@ -45,7 +45,8 @@ pub enum IntakeError {
         /// The next block's base fee.
         base_fee: u64,
     },
-    /// The gas limit is below the intrinsic 21000 or above the block gas limit.
+    /// The gas limit is below the intrinsic 21000, above the block gas limit, or (from Karst)
+    /// above the transaction gas cap of 2^24.
     #[error("gas limit {0} is out of range")]
     GasLimit(u64),
     /// The sender cannot pay for gas and value.

@@ -11,10 +11,14 @@ use alloy_sol_types::SolCall;
 use lockstep_chainspec::ChainSpec;
 use lockstep_crosschain::{bridge::ISuperchainBridge, bridge_events, EventKind};
 use lockstep_derive::{
-    attributes::SEQUENCER_FEE_VAULT, block_ref::l2_block_info, l1_block_info::L1BlockInfo,
-    op_block, system_config::SystemConfig, upgrades::upgrades_at,
+    attributes::SEQUENCER_FEE_VAULT,
+    block_ref::l2_block_info,
+    l1_block_info::L1BlockInfo,
+    op_block,
+    system_config::SystemConfig,
+    upgrades::{upgrade_gas, upgrades_at},
 };
-use lockstep_execution::{next_base_fee, ChainExecutor, OpPayloadAttributes};
+use lockstep_execution::{next_base_fee, ChainExecutor, OpPayloadAttributes, TX_GAS_LIMIT_CAP};
 use lockstep_primitives::Transfer;
 use lockstep_storage::{
     tables::Transactions, ChainProvider, DatabaseEnv, DatabaseMode, StoredBlock, TableRead,
@@ -205,6 +209,12 @@ impl SharedSequencer {
         let base_fee =
             next_base_fee(&spec.rollup, &parent, parent.timestamp + spec.rollup.block_time)
                 .map_err(|e| IntakeError::Internal(e.to_string()))?;
+        // Karst's transaction gas cap (EIP-7825), for the block the transaction would go in
+        if spec.rollup.is_karst_active(parent.timestamp + spec.rollup.block_time)
+            && tx.gas_limit() > TX_GAS_LIMIT_CAP
+        {
+            return Err(IntakeError::GasLimit(tx.gas_limit()));
+        }
         if tx.max_fee_per_gas() < base_fee as u128 {
             return Err(IntakeError::Underpriced { max_fee: tx.max_fee_per_gas(), base_fee });
         }
@@ -685,7 +695,8 @@ pub fn payload_attributes(
         },
         transactions: Some(txs.iter().map(|t| Bytes::from(t.encoded_2718())).collect()),
         no_tx_pool: Some(true),
-        gas_limit: Some(system.gas_limit),
+        // Karst's activation block has room for its bundle on top of the configured limit
+        gas_limit: Some(system.gas_limit.saturating_add(upgrade_gas(rollup, timestamp))),
         eip_1559_params: rollup
             .is_holocene_active(timestamp)
             .then(|| B64::from(system.eip1559_params)),
