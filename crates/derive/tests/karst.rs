@@ -180,7 +180,7 @@ fn only_the_activation_block_carries_the_bundle_and_its_gas() {
     genesis.hardforks.karst_time = Some(0);
     assert_eq!(upgrades_at(&genesis, 0).len() + upgrades_at(&genesis, 2).len(), 0);
     // with Jovian at the same time, Jovian's five come first, then Karst's 31
-    let mut both = rollup.clone();
+    let mut both = rollup;
     both.hardforks.jovian_time = Some(1000);
     let at = upgrades_at(&both, 1000);
     assert_eq!(at.len(), 5 + 31);

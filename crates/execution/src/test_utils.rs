@@ -292,7 +292,8 @@ impl BlockGenerator {
         }
     }
 
-    fn l1_info_deposit(&self, number: u64) -> OpTxEnvelope {
+    /// The L1 info deposit (Isthmus format) of block `number`.
+    pub fn l1_info_deposit(&self, number: u64) -> OpTxEnvelope {
         let info = L1BlockInfoIsthmus {
             number: 1000 + number / 6,
             time: GENESIS_TIME + number * 2 - number % 6,
