@@ -17,6 +17,15 @@ pub const BRIDGE: Address = address!("0x4200000000000000000000000000000000000100
 pub const TOKEN: Address = address!("0x4200000000000000000000000000000000000101");
 /// The L1 attributes predeploy.
 pub const L1_BLOCK: Address = address!("0x4200000000000000000000000000000000000015");
+/// The deterministic deployment proxy's address (an OP Stack preinstall).
+pub const CREATE2_DEPLOYER: Address = address!("0x4e59b44847b379578588920cA78FbF26c0B4956C");
+
+/// Its runtime code: `create2(callvalue, calldata[32..], salt = calldata[..32])`, returning
+/// the 20-byte address (Arachnid's deterministic-deployment-proxy).
+const CREATE2_DEPLOYER_CODE: [u8; 69] = alloy_primitives::hex!(
+    "7fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffe03601600081602082378035828234f58015156039578182fd5b8082525050506014600cf3"
+);
+
 /// The devnet L1's chain id.
 pub const L1_CHAIN_ID: u64 = 900;
 /// How many dev user accounts are funded (key indices `0..DEV_ACCOUNTS`).
@@ -77,8 +86,8 @@ pub struct DevnetConfig {
     /// The L1 block the chains start from (set by the L1 the devnet runs on).
     pub l1_origin: (u64, B256),
     /// `None`: every fork through Isthmus at genesis. `Some(gap)`: the chains start at Delta and
-    /// activate Ecotone, Fjord, Granite, Holocene, Isthmus and Jovian `gap`, `2 gap`, ... seconds after
-    /// genesis, so that one run crosses every activation block.
+    /// activate Ecotone, Fjord, Granite, Holocene, Isthmus, Jovian and Karst `gap`, `2 gap`, ...
+    /// seconds after genesis, so that one run crosses every activation block.
     pub fork_gap: Option<u64>,
     /// The sequencer window, in L1 blocks: past it without a batch, derivation makes an epoch's
     /// blocks from deposits alone. 3,600 (OP Mainnet's) unless a test wants it reached in seconds.
@@ -211,6 +220,7 @@ impl DevnetConfig {
             forks.holocene_time = at(4);
             forks.isthmus_time = at(5);
             forks.jovian_time = at(6);
+            forks.karst_time = at(7);
         }
         rollup
     }
@@ -226,6 +236,7 @@ impl DevnetConfig {
             ("Holocene", forks.holocene_time),
             ("Isthmus", forks.isthmus_time),
             ("Jovian", forks.jovian_time),
+            ("Karst", forks.karst_time),
         ]
         .into_iter()
         .filter_map(|(name, t)| t.filter(|t| *t > self.genesis_time).map(|t| (name, t)))
@@ -270,6 +281,12 @@ impl DevnetConfig {
         alloc.insert(
             L1_BLOCK,
             GenesisAccount::default().with_code(Some(L1_BLOCK_CODE.runtime_code())),
+        );
+        // the deterministic deployment proxy, an OP Stack preinstall, through which Karst's
+        // bundle deploys its ConditionalDeployer
+        alloc.insert(
+            CREATE2_DEPLOYER,
+            GenesisAccount::default().with_code(Some(CREATE2_DEPLOYER_CODE.into())),
         );
         // Cancun's and Prague's system contracts: with Ecotone or Isthmus at genesis no upgrade
         // transaction installs them, so the genesis must hold them

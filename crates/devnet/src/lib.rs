@@ -16,7 +16,7 @@ pub mod l1;
 mod run;
 
 pub use config::{
-    dev_key, DevnetChain, DevnetConfig, DevnetError, BRIDGE, DEV_ACCOUNTS, L1_BLOCK, L1_CHAIN_ID,
-    TOKEN,
+    dev_key, DevnetChain, DevnetConfig, DevnetError, BRIDGE, CREATE2_DEPLOYER, DEV_ACCOUNTS,
+    L1_BLOCK, L1_CHAIN_ID, TOKEN,
 };
 pub use run::{deposits_in, Devnet, DevnetOptions, DevnetRunError, Junk, PostedBatch};

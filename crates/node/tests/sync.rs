@@ -548,6 +548,25 @@ const DEPLOYED: [(&str, alloy_primitives::Address, alloy_primitives::B256); 9] =
     ),
 ];
 
+/// The Karst bundle's gas, as the upstream tests assert it
+/// (`testdata/specs/vectors/karst_bundle_assertions.json`).
+fn karst_bundle_gas() -> u64 {
+    let path = format!(
+        "{}/../../testdata/specs/vectors/karst_bundle_assertions.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let facts: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    facts["assertions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["what"] == "total upgrade gas (sum of gasLimit)")
+        .unwrap()["value"]
+        .as_u64()
+        .unwrap()
+}
+
 /// Runs a devnet that starts at Delta and activates every later fork 24 s apart, with the node
 /// deriving it (`sync`, after every L1 block); checks every block, the upgrade transactions of
 /// each activation block, what they deploy, and that nothing is flagged.
@@ -556,12 +575,12 @@ fn cross_every_fork<L: L1Node>(
     node: &mut Node,
     mut sync: impl FnMut(&mut Node, &Devnet<L>),
 ) {
-    use lockstep_derive::upgrades::{ECOTONE, FJORD, ISTHMUS, JOVIAN};
+    use lockstep_derive::upgrades::{karst, ECOTONE, FJORD, ISTHMUS, JOVIAN};
     let config = devnet.config().clone();
     let activations = config.activations();
-    assert_eq!(activations.len(), 6, "Ecotone, Fjord, Granite, Holocene, Isthmus, Jovian");
+    assert_eq!(activations.len(), 7, "Ecotone, Fjord, Granite, Holocene, Isthmus, Jovian, Karst");
     let last = activations.last().unwrap().1;
-    // until a batch past Jovian is derived
+    // until a batch past Karst is derived
     while devnet.posted.last().is_none_or(|p| {
         let head = p.l2_heads[0].1;
         config.genesis_time + head * config.block_time < last + 12
@@ -583,6 +602,7 @@ fn cross_every_fork<L: L1Node>(
                 "Fjord" => &FJORD,
                 "Isthmus" => &ISTHMUS,
                 "Jovian" => &JOVIAN,
+                "Karst" => karst(),
                 _ => &[],
             };
             let sources = |n: u64| -> Vec<alloy_primitives::B256> {
@@ -594,9 +614,15 @@ fn cross_every_fork<L: L1Node>(
                     .collect()
             };
             let here = sources(number);
+            let mut at = 0;
             for upgrade in upgrades {
                 let hash = upgrade.deposit().source_hash;
-                assert!(here.contains(&hash), "chain {chain} block {number}: {}", upgrade.intent);
+                // in the fork's order, after the L1 info deposit and any user deposits
+                let Some(position) = here.iter().position(|h| *h == hash) else {
+                    panic!("chain {chain} block {number}: {}", upgrade.intent)
+                };
+                assert!(position > at, "chain {chain} block {number}: {}", upgrade.intent);
+                at = position;
                 assert!(
                     !sources(number - 1).contains(&hash) && !sources(number + 1).contains(&hash)
                 );
@@ -608,6 +634,7 @@ fn cross_every_fork<L: L1Node>(
                 "Ecotone" => &[0x01, 0x5d, 0x8e, 0xb9],
                 "Isthmus" => &[0x44, 0x0a, 0x5e, 0x20],
                 "Jovian" => &[0x09, 0x89, 0x99, 0xbe],
+                "Karst" => &[0x3d, 0xb6, 0xbe, 0x2b],
                 _ => selector,
             };
             assert_eq!(selector, expected, "chain {chain}: {name} activation block's L1 info");
@@ -620,6 +647,24 @@ fn cross_every_fork<L: L1Node>(
                 assert_eq!(&next.as_deposit().unwrap().input[..4], &[0x3d, 0xb6, 0xbe, 0x2b]);
                 let header = provider.header(number + 1).unwrap().unwrap();
                 assert_eq!((header.extra_data.len(), header.extra_data[0]), (17, 1));
+            }
+            if *name == "Karst" {
+                // no user transaction in it, and room for the bundle on top of the configured
+                // limit (the upstream tests' figure), which the next block gives back
+                let all = provider.transactions(number).unwrap();
+                assert!(all.iter().all(|t| t.is_deposit()), "chain {chain}: Karst's block");
+                let header = provider.header(number).unwrap().unwrap();
+                assert_eq!(header.gas_limit, config.gas_limit + karst_bundle_gas());
+                let next = provider.header(number + 1).unwrap().unwrap();
+                assert_eq!(next.gas_limit, config.gas_limit);
+                // every upgrade deposit ran; the first deployed the ConditionalDeployer through
+                // the deterministic deployment proxy, at the address the upstream tests find
+                let receipts = provider.receipts(number).unwrap();
+                assert!(receipts.iter().all(|r| r.status()), "chain {chain}: Karst's receipts");
+                let deployer =
+                    alloy_primitives::address!("0x906835344844979ffd3a752eaa23728d513db00b");
+                let account = provider.account(deployer).unwrap().unwrap();
+                assert_ne!(account.code_hash, alloy_primitives::KECCAK256_EMPTY);
             }
         }
         for (what, address, code_hash) in DEPLOYED {
