@@ -72,7 +72,9 @@ struct DatadirArgs {
 struct InitArgs {
     #[command(flatten)]
     datadir: DatadirArgs,
-    /// The chain's op-node rollup config (`rollup.json`).
+    /// The chain's op-node rollup config (`rollup.json`), or the chain's TOML as the
+    /// superchain registry writes it (`superchain/configs/<superchain>/<chain>.toml`, read
+    /// with the `superchain.toml` beside it).
     #[arg(long = "rollup-config", env = "LOCKSTEP_ROLLUP_CONFIG", value_name = "FILE")]
     rollup_config: PathBuf,
     /// The chain's geth genesis (`genesis.json`, plain or gzipped).

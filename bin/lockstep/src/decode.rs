@@ -27,7 +27,8 @@ pub(crate) struct DecodeArgs {
     /// What the input is.
     #[arg(long, value_enum, default_value_t = KindArg::Auto)]
     kind: KindArg,
-    /// The chain's rollup.json, to turn span batch timestamps absolute.
+    /// The chain's rollup.json (or superchain-registry TOML), to turn span batch timestamps
+    /// absolute.
     #[arg(long = "rollup-config", value_name = "FILE")]
     rollup_config: Option<PathBuf>,
 }
@@ -49,13 +50,7 @@ pub(crate) fn run(args: &DecodeArgs) -> eyre::Result<()> {
     }
     let data = read_input(&raw);
     let rollup = match &args.rollup_config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .wrap_err_with(|| format!("reading {}", path.display()))?;
-            let config: lockstep_chainspec::RollupConfig = serde_json::from_str(&text)
-                .wrap_err_with(|| format!("parsing {}", path.display()))?;
-            Some(config)
-        }
+        Some(path) => Some(lockstep_chainspec::load_rollup(path)?),
         None => None,
     };
     let kind = match args.kind {

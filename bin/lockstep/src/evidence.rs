@@ -27,7 +27,8 @@ pub(crate) struct BlockArgs {
     /// The node's database directory.
     #[arg(long, env = "LOCKSTEP_DATADIR", value_name = "DIR")]
     datadir: PathBuf,
-    /// The chain's op-node rollup config (`rollup.json`); it names the chain.
+    /// The chain's op-node rollup config (`rollup.json`, or the chain's superchain-registry
+    /// TOML with its `superchain.toml` beside it); it names the chain.
     #[arg(long = "rollup-config", env = "LOCKSTEP_ROLLUP_CONFIG", value_name = "FILE")]
     rollup_config: PathBuf,
     /// The block number.
@@ -81,12 +82,7 @@ pub(crate) fn run(command: &EvidenceCommand) -> eyre::Result<()> {
 }
 
 fn block(args: &BlockArgs) -> eyre::Result<()> {
-    let text = std::fs::read_to_string(&args.rollup_config)
-        .wrap_err_with(|| format!("reading {}", args.rollup_config.display()))?;
-    let rollup: lockstep_chainspec::RollupConfig = serde_json::from_str(&text)
-        .wrap_err_with(|| format!("parsing {}", args.rollup_config.display()))?;
-    lockstep_chainspec::check_rollup(&rollup)
-        .map_err(|e| eyre::eyre!("{}: {e}", args.rollup_config.display()))?;
+    let rollup = lockstep_chainspec::load_rollup(&args.rollup_config)?;
     let chain = rollup.l2_chain_id.id();
     let env = DatabaseEnv::open(&args.datadir, DatabaseMode::ReadOnly)
         .wrap_err_with(|| format!("opening {}", args.datadir.display()))?;

@@ -406,3 +406,21 @@ fn stateless_bad_input_exits_2_with_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("absent.json"), "{}", stderr(&out));
 }
+
+#[test]
+fn init_op_sepolia_from_its_registry_toml_reproduces_its_genesis_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let toml = testdata("specs/superchain-registry/sepolia/op.toml");
+    let out = init(&dir.path().join("db"), &toml, &testdata("op-sepolia/genesis.json.gz"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let printed: Value = serde_json::from_slice(&out.stdout).unwrap();
+    // the hash op-node's rollup.json and the registry give for OP Sepolia's genesis
+    let rollup: Value =
+        serde_json::from_str(&std::fs::read_to_string(testdata("op-sepolia/rollup.json")).unwrap())
+            .unwrap();
+    assert_eq!(printed["blockHash"], rollup["genesis"]["l2"]["hash"]);
+    assert_eq!(
+        printed["blockHash"],
+        "0x102de6ffb001480cc9b8b548fd05c34cd4f46ae4aa91759393db90ea0409887d"
+    );
+}

@@ -98,6 +98,43 @@ fn read_json(path: &Path) -> Result<serde_json::Value, ChainSpecError> {
     json_value(path, &read_file(path)?)
 }
 
+fn read_rollup(path: &Path) -> Result<serde_json::Value, ChainSpecError> {
+    if path.extension().is_some_and(|e| e == "toml") {
+        read_registry(path)
+    } else {
+        read_json(path)
+    }
+}
+
+/// Reads a rollup config alone, from a `rollup.json` or a registry chain TOML (see
+/// [`ChainSpec::load`]), with the checks [`ChainSpec::load`] makes of it.
+pub fn load_rollup(path: &Path) -> Result<RollupConfig, ChainSpecError> {
+    let rollup: RollupConfig = parse_json(path, read_rollup(path)?)?;
+    check_rollup(&rollup)
+        .map_err(|reason| ChainSpecError::Invalid { path: path.to_path_buf(), reason })?;
+    Ok(rollup)
+}
+
+fn read_registry(path: &Path) -> Result<serde_json::Value, ChainSpecError> {
+    let text = |path: &Path| {
+        String::from_utf8(read_file(path)?).map_err(|e| ChainSpecError::Invalid {
+            path: path.to_path_buf(),
+            reason: format!("not UTF-8: {e}"),
+        })
+    };
+    let superchain = path.with_file_name(crate::registry::SUPERCHAIN_TOML);
+    if !superchain.exists() {
+        return Err(ChainSpecError::Invalid {
+            path: path.to_path_buf(),
+            reason: format!(
+                "a registry chain config needs its superchain's {} beside it",
+                crate::registry::SUPERCHAIN_TOML
+            ),
+        });
+    }
+    crate::registry::rollup_json(path, &text(path)?, &superchain, &text(&superchain)?)
+}
+
 fn json_value(path: &Path, raw: &[u8]) -> Result<serde_json::Value, ChainSpecError> {
     serde_json::from_slice(raw).map_err(|err| ChainSpecError::Invalid {
         path: path.to_path_buf(),
@@ -107,8 +144,11 @@ fn json_value(path: &Path, raw: &[u8]) -> Result<serde_json::Value, ChainSpecErr
 
 impl ChainSpec {
     /// Reads a chain from its `rollup.json` and `genesis.json` (optionally gzipped).
+    ///
+    /// The rollup config may instead be a chain's TOML as the superchain registry writes it
+    /// (a `.toml` file, read with the registry's `superchain.toml` beside it).
     pub fn load(rollup_path: &Path, genesis_path: &Path) -> Result<Self, ChainSpecError> {
-        let rollup = read_json(rollup_path)?;
+        let rollup = read_rollup(rollup_path)?;
         Self::from_json(rollup, rollup_path, read_json(genesis_path)?, genesis_path)
     }
 

@@ -62,3 +62,74 @@ fn an_unknown_key_is_an_error_that_names_it() {
     let err = serde_json::from_value::<RollupConfig>(value).unwrap_err().to_string();
     assert!(err.contains("frobnicate_time"), "{err}");
 }
+
+fn registry(rel: &str) -> std::path::PathBuf {
+    format!("{}/../../testdata/specs/superchain-registry/{rel}", env!("CARGO_MANIFEST_DIR")).into()
+}
+
+#[test]
+fn op_sepolia_as_the_registry_writes_it_is_the_rollup_json_op_node_writes() {
+    let sepolia = testdata("op-sepolia/rollup.json");
+    let json: RollupConfig = serde_json::from_str(&sepolia).unwrap();
+    let genesis =
+        format!("{}/../../testdata/op-sepolia/genesis.json.gz", env!("CARGO_MANIFEST_DIR"));
+    let spec = lockstep_chainspec::ChainSpec::load(&registry("sepolia/op.toml"), genesis.as_ref())
+        .unwrap();
+    assert_eq!(spec.rollup, json);
+    assert_eq!(lockstep_chainspec::load_rollup(&registry("sepolia/op.toml")).unwrap(), json);
+}
+
+#[test]
+fn op_mainnet_as_the_registry_writes_it_loads_with_jovian_and_karst() {
+    let rollup = lockstep_chainspec::load_rollup(&registry("mainnet/op.toml")).unwrap();
+    assert_eq!(rollup.l2_chain_id.id(), 10);
+    assert_eq!(rollup.l1_chain_id, 1);
+    assert_eq!(
+        rollup.genesis.l2.hash,
+        "0xdbf6a80fef073de06add9b0d14026d6e5a86c85f6d102c36d3d8e9cf89c2afd3"
+            .parse::<alloy_primitives::B256>()
+            .unwrap()
+    );
+    assert_eq!(rollup.genesis.system_config.unwrap().gas_limit, 30_000_000);
+    assert_eq!(rollup.hardforks.jovian_time, Some(1_764_691_201));
+    assert_eq!(rollup.hardforks.karst_time, Some(1_783_526_401));
+    assert_eq!(rollup.keep_karst_upgrade_gas, Some(true));
+    assert_eq!(rollup.hardforks.regolith_time, Some(0));
+    assert_eq!(
+        rollup.deposit_contract_address,
+        "0xbEb5Fc579115071764c7423A4f12eDde41f106Ed".parse::<alloy_primitives::Address>().unwrap()
+    );
+    assert!(rollup.is_karst_activation_block(1_783_526_401 + 1));
+}
+
+#[test]
+fn a_registry_config_lockstep_cannot_follow_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(registry("mainnet/op.toml")).unwrap();
+    let superchain = std::fs::read_to_string(registry("mainnet/superchain.toml")).unwrap();
+    let path = dir.path().join("op.toml");
+    // without its superchain.toml
+    std::fs::write(&path, &text).unwrap();
+    let err = lockstep_chainspec::load_rollup(&path).unwrap_err().to_string();
+    assert!(err.contains("superchain.toml"), "{err}");
+    std::fs::write(dir.path().join("superchain.toml"), superchain).unwrap();
+    assert!(lockstep_chainspec::load_rollup(&path).is_ok());
+    for (edit, says) in [
+        ("  lagoon_time = 1900000000\n", "lagoon_time"),
+        ("  mars_time = 1900000000\n", "mars_time"),
+    ] {
+        let with = text.replace(
+            "  keep_karst_upgrade_gas = true\n",
+            &format!("  keep_karst_upgrade_gas = true\n{edit}"),
+        );
+        std::fs::write(&path, with).unwrap();
+        let err = lockstep_chainspec::load_rollup(&path).unwrap_err().to_string();
+        assert!(err.contains(says), "{err}");
+    }
+    std::fs::write(&path, text.replace("OptimismPortalProxy", "Portal")).unwrap();
+    let err = lockstep_chainspec::load_rollup(&path).unwrap_err().to_string();
+    assert!(err.contains("OptimismPortalProxy"), "{err}");
+    std::fs::write(&path, text.replace("block_time = 2", "block_time = \"two\"")).unwrap();
+    let err = lockstep_chainspec::load_rollup(&path).unwrap_err().to_string();
+    assert!(err.contains("block_time"), "{err}");
+}
