@@ -236,6 +236,63 @@ fn censored_burn_names_its_l1_deposit(
 }
 
 #[test]
+fn after_jovian_and_karst_the_seven_faults_are_still_flagged_at_their_batches() {
+    // with a 24 s fork gap Karst activates at block 84, the last of batch 13
+    let expected: BTreeMap<u64, &str> = [
+        (15, "MissingMint"),
+        (16, "MissingMint"),
+        (17, "LateMint"),
+        (18, "UnbackedMint"),
+        (19, "AlteredMint"),
+        (20, "OrderMismatch"),
+        (21, "InvalidOutputRoot"),
+        (22, "InvalidCommitment"),
+    ]
+    .into();
+    let started = Instant::now();
+    let out = lockstep(&[
+        "devnet",
+        "--fork-gap",
+        "24",
+        "--batches",
+        "24",
+        "--txs-per-block",
+        "6",
+        "--fault",
+        "drop-mint@15",
+        "--fault",
+        "delay-mint@16",
+        "--fault",
+        "forge-mint@18",
+        "--fault",
+        "alter-amount@19",
+        "--fault",
+        "reorder-mints@20",
+        "--fault",
+        "bad-output-root@21",
+        "--fault",
+        "bad-commitment@22",
+    ]);
+    eprintln!("24-batch fork-gap devnet with 7 faults: {:.1} s", started.elapsed().as_secs_f64());
+    assert_eq!(out.status.code(), Some(3), "flagged batches exit 3: {}", stderr(&out));
+    let summary: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["batchesChecked"], 24);
+    let flagged: BTreeMap<u64, Vec<String>> = summary["flagged"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let kinds = f["classifications"].as_object().unwrap().keys().cloned().collect();
+            (f["batch"].as_u64().unwrap(), kinds)
+        })
+        .collect();
+    let want: BTreeMap<u64, Vec<String>> =
+        expected.iter().map(|(b, k)| (*b, vec![k.to_string()])).collect();
+    assert_eq!(flagged, want, "exactly the faulty batches, each with its classification");
+    assert!(summary["verifier"].as_array().unwrap().iter().all(|v| v["matchesSequencer"] == true));
+}
+
+#[test]
 fn every_fault_is_flagged_at_its_batch_and_its_evidence_stands_alone() {
     let dir = tempfile::tempdir().unwrap();
     let datadir = dir.path().join("devnet");

@@ -25,6 +25,7 @@ pub use rollup::{
     FJORD_MAX_SEQUENCER_DRIFT, GRANITE_CHANNEL_TIMEOUT,
 };
 pub use spec::{
-    activate_through_isthmus, check_rollup, load_rollup, ChainSpec, L2_TO_L1_MESSAGE_PASSER,
+    activate_through_isthmus, check_rollup, load_rollup, parse_registry, ChainSpec,
+    L2_TO_L1_MESSAGE_PASSER,
 };
 pub use superchain::{SuperchainChain, SuperchainSet, DEFAULT_COMMITMENT_WINDOW};

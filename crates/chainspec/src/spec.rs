@@ -115,6 +115,21 @@ pub fn load_rollup(path: &Path) -> Result<RollupConfig, ChainSpecError> {
     Ok(rollup)
 }
 
+/// A rollup config from the text of a registry chain TOML and of its `superchain.toml`, checked
+/// as [`load_rollup`] checks it; the paths only name the files in errors.
+pub fn parse_registry(
+    chain: &str,
+    chain_path: &Path,
+    superchain: &str,
+    superchain_path: &Path,
+) -> Result<RollupConfig, ChainSpecError> {
+    let json = crate::registry::rollup_json(chain_path, chain, superchain_path, superchain)?;
+    let rollup: RollupConfig = parse_json(chain_path, json)?;
+    check_rollup(&rollup)
+        .map_err(|reason| ChainSpecError::Invalid { path: chain_path.to_path_buf(), reason })?;
+    Ok(rollup)
+}
+
 fn read_registry(path: &Path) -> Result<serde_json::Value, ChainSpecError> {
     let text = |path: &Path| {
         String::from_utf8(read_file(path)?).map_err(|e| ChainSpecError::Invalid {

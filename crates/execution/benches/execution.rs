@@ -1,6 +1,7 @@
 //! Execution throughput: the same generated blocks executed over MDBX state with incremental
 //! state roots and a durable commit per block, and over revm's in-memory `CacheDB`, in one run.
-//! Prints Mgas/s for both (median of several passes) and their ratio.
+//! Prints Mgas/s for both (median of several passes) and their ratio, and the same blocks over
+//! MDBX again on a chain with Jovian and Karst at genesis (what those forks' rules cost).
 //!
 //! `cargo bench -p lockstep-execution --bench execution [-- BLOCKS TXS_PER_BLOCK]`
 
@@ -116,6 +117,24 @@ fn main() {
         memory.push(gas as f64 / secs / 1e6);
         total_gas = gas;
     }
+    // the same blocks under Jovian and Karst: genesis extra data of version 1, a minimum base
+    // fee in every block's attributes, and Karst's precompile map and gas cap check
+    let mut karst_spec = test_chain_spec(CHAIN, ACCOUNTS);
+    karst_spec.rollup.hardforks.jovian_time = Some(0);
+    karst_spec.rollup.hardforks.karst_time = Some(0);
+    let mut extra = karst_spec.genesis.extra_data.to_vec();
+    extra[0] = 1;
+    extra.extend(0u64.to_be_bytes());
+    karst_spec.genesis.extra_data = extra.into();
+    let karst_executor = ChainExecutor::new(Arc::new(karst_spec));
+    let karst_attrs: Vec<_> =
+        attrs.iter().map(|a| OpPayloadAttributes { min_base_fee: Some(0), ..a.clone() }).collect();
+    let mut karst = Vec::new();
+    for _ in 0..PASSES {
+        let (secs, gas, _) = run_mdbx(&karst_executor, &karst_attrs);
+        karst.push(gas as f64 / secs / 1e6);
+    }
+    let karst = median(karst);
     let (mdbx, memory) = (median(mdbx), median(memory));
     println!(
         "gas per pass: {:.1} Mgas ({:.2} Mgas/block)",
@@ -125,4 +144,6 @@ fn main() {
     println!("{:<40} {:>10.1} Mgas/s", "MDBX state + state root + commit", mdbx);
     println!("{:<40} {:>10.1} Mgas/s", "in-memory revm CacheDB", memory);
     println!("{:<40} {:>10.2}", "ratio MDBX / in-memory (target >= 0.5)", mdbx / memory);
+    println!("{:<40} {:>10.1} Mgas/s", "MDBX, Jovian and Karst at genesis", karst);
+    println!("{:<40} {:>10.2}", "ratio Karst / Isthmus over MDBX", karst / mdbx);
 }

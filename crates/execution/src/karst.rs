@@ -9,11 +9,16 @@
 //! is therefore given no cap (`evm_env`) and the executor refuses a non-deposit over the cap
 //! itself, as the shipped clients do when they lift the cap around a deposit.
 
-use alloy_evm::precompiles::{DynPrecompile, Precompile, PrecompilesMap};
+use alloy_evm::precompiles::PrecompilesMap;
 use alloy_primitives::Address;
 use lockstep_chainspec::RollupConfig;
 use op_alloy_consensus::OpTxEnvelope;
-use revm::precompile::{bn254, PrecompileHalt, PrecompileId, PrecompileOutput};
+use op_revm::precompiles::bn254_pair;
+use revm::precompile::{
+    bn254, call_eth_precompile, EthPrecompileResult, Precompile, PrecompileHalt, PrecompileId,
+    PrecompileResult, Precompiles,
+};
+use std::sync::LazyLock;
 
 /// EIP-7825's cap on a transaction's gas limit, from Karst (2^24).
 pub const TX_GAS_LIMIT_CAP: u64 = 1 << 24;
@@ -24,6 +29,30 @@ pub const BN254_PAIRING_MAX_INPUT: usize = 57_600;
 /// The bn254 pairing precompile's address.
 pub const BN254_PAIRING: Address = bn254::pair::ADDRESS;
 
+/// The bn254 pairing with Karst's input cap, then Jovian's pairing (its prices and checks).
+fn run_pair_karst(input: &[u8], gas_limit: u64) -> EthPrecompileResult {
+    if input.len() > BN254_PAIRING_MAX_INPUT {
+        return Err(PrecompileHalt::Bn254PairLength);
+    }
+    bn254_pair::run_pair_jovian(input, gas_limit)
+}
+
+fn pair_karst(input: &[u8], gas_limit: u64, reservoir: u64) -> PrecompileResult {
+    Ok(call_eth_precompile(run_pair_karst, input, gas_limit, reservoir))
+}
+
+/// op-revm 20's Karst precompiles with the pairing replaced by [`pair_karst`]. Built once and
+/// handed to each EVM as a static set: mapping the pairing per EVM (alloy-evm's
+/// `map_precompile`) would turn every precompile of every block's EVM into a dynamic one, behind
+/// an `Arc` and a hash map.
+static KARST_PRECOMPILES: LazyLock<Precompiles> = LazyLock::new(|| {
+    let mut jovian_pairing = Precompiles::default();
+    jovian_pairing.extend([bn254_pair::JOVIAN]);
+    let mut karst = op_revm::precompiles::karst().difference(&jovian_pairing);
+    karst.extend([Precompile::new(PrecompileId::Bn254Pairing, BN254_PAIRING, pair_karst)]);
+    karst
+});
+
 /// Puts Karst's limits on `precompiles` when Karst is active at `timestamp`: a bn254 pairing
 /// input over [`BN254_PAIRING_MAX_INPUT`] halts as op-revm halts an over-long one at
 /// Jovian's limit, consuming all gas.
@@ -32,20 +61,9 @@ pub(crate) fn limit_precompiles(
     timestamp: u64,
     precompiles: &mut PrecompilesMap,
 ) {
-    if !rollup.is_karst_active(timestamp) {
-        return;
+    if rollup.is_karst_active(timestamp) {
+        *precompiles = PrecompilesMap::from_static(&KARST_PRECOMPILES);
     }
-    precompiles.map_precompile(&BN254_PAIRING, |inner| {
-        DynPrecompile::new(PrecompileId::Bn254Pairing, move |input| {
-            if input.data.len() > BN254_PAIRING_MAX_INPUT {
-                return Ok(PrecompileOutput::halt(
-                    PrecompileHalt::Bn254PairLength,
-                    input.reservoir,
-                ));
-            }
-            inner.call(input)
-        })
-    });
 }
 
 /// Why `tx` may not be in the block at `timestamp`, if its gas limit is over Karst's cap and it

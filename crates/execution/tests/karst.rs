@@ -1,7 +1,7 @@
 //! Karst's execution rules on real blocks over MDBX, each against the same block on a chain
 //! that stops at Jovian: EIP-7825's transaction gas cap (2^24, deposits exempt), the bn254
 //! pairing input cap of 57,600 bytes (Karst exec-engine spec), Osaka's MODEXP input bound
-//! (EIP-7823) and CLZ (EIP-7939).
+//! (EIP-7823) and prices (EIP-7883), P256VERIFY's price (EIP-7951) and CLZ (EIP-7939).
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -32,6 +32,18 @@ fn forwarder(target: u8) -> Vec<u8> {
     ]
 }
 
+/// As [`forwarder`], but the call gets `gas` gas only.
+fn forwarder_with_gas(target: u16, gas: u16) -> Vec<u8> {
+    let [t0, t1] = target.to_be_bytes();
+    let [g0, g1] = gas.to_be_bytes();
+    vec![
+        0x36, 0x60, 0x00, 0x60, 0x00, 0x37, // calldatacopy(0, 0, calldatasize)
+        0x60, 0x20, 0x60, 0x00, 0x36, 0x60, 0x00, 0x61, t0, t1, 0x61, g0, g1,
+        0xfa, // staticcall(gas, target, 0, calldatasize, 0, 32)
+        0x60, 0x00, 0x55, 0x00, // sstore(0, success); stop
+    ]
+}
+
 /// Counts 700,000 times round a loop of 26 gas (18.2M gas in all), then stores 1 at slot 0.
 const LOOP: [u8; 17] = [
     0x62, 0x0a, 0xae, 0x60, // push3 700000
@@ -48,6 +60,10 @@ const PAIRING: Address = address!("0x00000000000000000000000000000000000c0008");
 const MODEXP: Address = address!("0x00000000000000000000000000000000000c0005");
 const LOOPER: Address = address!("0x00000000000000000000000000000000000c100f");
 const COUNTER: Address = address!("0x00000000000000000000000000000000000c1e1e");
+/// P256VERIFY (0x100) with 5,000 gas: enough for Fjord's 3,450, not for Karst's 6,900.
+const P256: Address = address!("0x00000000000000000000000000000000000c0100");
+/// MODEXP with 300 gas: enough for EIP-2565's minimum of 200, not for EIP-7883's 500.
+const MODEXP_CHEAP: Address = address!("0x00000000000000000000000000000000000c0505");
 
 /// The test chain with the contracts above, Jovian from block 1 and Karst too if `karst`.
 fn spec(karst: bool) -> ChainSpec {
@@ -60,6 +76,8 @@ fn spec(karst: bool) -> ChainSpec {
         (MODEXP, forwarder(0x05)),
         (LOOPER, looper),
         (COUNTER, CLZ.to_vec()),
+        (P256, forwarder_with_gas(0x100, 5_000)),
+        (MODEXP_CHEAP, forwarder_with_gas(0x05, 300)),
     ] {
         spec.genesis.alloc.insert(address, code(c));
     }
@@ -106,7 +124,7 @@ fn deposit(n: u8, to: Address, gas_limit: u64) -> OpTxEnvelope {
 fn block_one(
     karst: bool,
     txs: Vec<OpTxEnvelope>,
-) -> (ExecutedBlock, Vec<OpReceiptEnvelope>, [U256; 4]) {
+) -> (ExecutedBlock, Vec<OpReceiptEnvelope>, [U256; 6]) {
     let db = temp_database();
     let executor = ChainExecutor::new(Arc::new(spec(karst)));
     let tx = db.env.tx_mut().unwrap();
@@ -122,7 +140,8 @@ fn block_one(
     let tx = db.env.tx().unwrap();
     let provider = ChainProvider::new(&tx, CHAIN);
     let slot = |a| provider.storage(a, B256::ZERO).unwrap();
-    let slots = [slot(PAIRING), slot(MODEXP), slot(LOOPER), slot(COUNTER)];
+    let slots =
+        [slot(PAIRING), slot(MODEXP), slot(LOOPER), slot(COUNTER), slot(P256), slot(MODEXP_CHEAP)];
     (executed, provider.receipts(1).unwrap(), slots)
 }
 
@@ -181,4 +200,25 @@ fn modexp_is_bounded_and_clz_exists_from_karst() {
     assert_eq!(slots[1], U256::ZERO, "from Karst it is refused");
     assert!(receipts[2].status());
     assert_eq!(slots[3], U256::from(255), "clz(1)");
+}
+
+#[test]
+fn p256verify_and_modexp_cost_what_osaka_charges_from_karst() {
+    // an all-zero P256VERIFY input fails verification (an empty answer) but the call succeeds
+    // when its gas suffices; a 1-byte MODEXP of 2^2 mod 5
+    let modexp = [U256::from(1), U256::from(1), U256::from(1)]
+        .iter()
+        .flat_map(|w| w.to_be_bytes::<32>())
+        .chain([2, 2, 5])
+        .collect::<Vec<u8>>();
+    let txs = || {
+        vec![
+            signed(0, P256, 200_000, vec![0; 160]),
+            signed(1, MODEXP_CHEAP, 200_000, modexp.clone()),
+        ]
+    };
+    let (_, _, slots) = block_one(false, txs());
+    assert_eq!((slots[4], slots[5]), (U256::from(1), U256::from(1)), "Jovian's prices");
+    let (_, _, slots) = block_one(true, txs());
+    assert_eq!((slots[4], slots[5]), (U256::ZERO, U256::ZERO), "Karst's prices");
 }

@@ -1,19 +1,20 @@
 //! The target for the files an operator (or the registry) hands the node at start:
-//! `rollup.json`, `genesis.json` and the superchain set's TOML. A bad file is refused with an
+//! `rollup.json`, `genesis.json`, the superchain set's TOML and a chain's superchain-registry
+//! TOML. A bad file is refused with an
 //! error naming it, never a panic.
 
 use crate::fixture::configs;
-use lockstep_chainspec::{check_rollup, ChainSpec, RollupConfig, SuperchainSet};
+use lockstep_chainspec::{check_rollup, parse_registry, ChainSpec, RollupConfig, SuperchainSet};
 use std::path::Path;
 
 /// The first byte picks the file: 0 `rollup.json` (beside the devnet's genesis), 1
 /// `genesis.json` (beside its rollup.json), 2 the set's TOML (naming the devnet's chain
-/// files); the rest is the file. A rollup config that loads answers every fork question.
+/// files), 3 a registry chain TOML (with the smallest superchain.toml); the rest is the file. A rollup config that loads answers every fork question.
 pub fn config(data: &[u8]) {
     let Some((&which, file)) = data.split_first() else { return };
     let fixture = configs();
     let (rollup, genesis) = (Path::new("rollup.json"), Path::new("genesis.json"));
-    match which % 3 {
+    match which % 4 {
         0 => {
             if let Ok(spec) = ChainSpec::parse(file, rollup, &fixture.genesis_json, genesis) {
                 ask(&spec.rollup);
@@ -27,13 +28,25 @@ pub fn config(data: &[u8]) {
         1 => {
             let _ = ChainSpec::parse(&fixture.rollup_json, rollup, file, genesis);
         }
-        _ => {
+        2 => {
             if let Ok(text) = std::str::from_utf8(file) {
                 let _ = SuperchainSet::parse(text, &fixture.dir.join("superchain.toml"));
             }
         }
+        _ => {
+            // a chain's TOML as the superchain registry writes it
+            if let Ok(text) = std::str::from_utf8(file) {
+                let (chain, superchain) = (Path::new("op.toml"), Path::new("superchain.toml"));
+                if let Ok(rollup) = parse_registry(text, chain, REGISTRY_SUPERCHAIN, superchain) {
+                    ask(&rollup);
+                }
+            }
+        }
     }
 }
+
+/// The smallest superchain.toml a registry chain config is read with.
+const REGISTRY_SUPERCHAIN: &str = "[l1]\nchain_id = 1\n";
 
 /// Every question the node asks a rollup config, at the times around each fork.
 fn ask(rollup: &RollupConfig) {

@@ -137,6 +137,8 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
                 with(0, &testdata("base-mainnet/rollup.json")),
                 with(1, &configs.genesis_json),
                 with(2, &superchain),
+                with(3, &testdata("specs/superchain-registry/sepolia/op.toml")),
+                with(3, &testdata("specs/superchain-registry/mainnet/op.toml")),
             ]
         }
         "evidence" => {
