@@ -4,9 +4,11 @@
 //!
 //! The mapping is op-node's registry loader's: Regolith at genesis, the Bedrock channel timeout
 //! of 300, the L1 chain id from the superchain's `[l1]`, the portal and system config from
-//! `[addresses]`, and every key of `[hardforks]` as written (since registry 2.0 the
-//! superchain-wide times are already applied to each chain's file, so nothing is inherited
-//! here).
+//! `[addresses]`, and every key of `[hardforks]` as written. A fork the chain's file does not
+//! name is inherited from the superchain's `[hardforks]` by the registry's rules (the chain sets
+//! `superchain_time`, the superchain's time is at or after it, and a time at or before the
+//! chain's genesis becomes 0). Since registry 2.0 those times are already written into each
+//! chain's file, so for today's files this changes nothing.
 
 use crate::{spec::field_name, ChainSpecError};
 use serde::Deserialize;
@@ -26,6 +28,8 @@ struct RegistryChain {
     seq_window_size: u64,
     max_sequencer_drift: u64,
     #[serde(default)]
+    superchain_time: Option<u64>,
+    #[serde(default)]
     data_availability_type: Option<String>,
     #[serde(default)]
     hardforks: BTreeMap<String, toml::Value>,
@@ -41,6 +45,8 @@ struct RegistryChain {
 #[derive(Deserialize)]
 struct RegistrySuperchain {
     l1: RegistryL1,
+    #[serde(default)]
+    hardforks: BTreeMap<String, toml::Value>,
     #[serde(default)]
     protocol_versions_addr: Option<alloy_primitives::Address>,
 }
@@ -102,6 +108,7 @@ pub(crate) fn rollup_json(
             .copied()
             .ok_or_else(|| invalid(format!("[addresses] has no {name}")))
     };
+    let genesis_time = chain.genesis.get("l2_time").and_then(toml::Value::as_integer);
     let mut out = Map::new();
     out.insert("genesis".into(), to_json(chain.genesis));
     out.insert("block_time".into(), json!(chain.block_time));
@@ -111,7 +118,18 @@ pub(crate) fn rollup_json(
     out.insert("l1_chain_id".into(), json!(superchain.l1.chain_id));
     out.insert("l2_chain_id".into(), json!(chain.chain_id));
     out.insert("regolith_time".into(), json!(0));
-    for (key, value) in chain.hardforks {
+    let mut hardforks = chain.hardforks;
+    if let Some(from) = chain.superchain_time {
+        for (key, value) in superchain.hardforks {
+            let Some(time) = value.as_integer() else { continue };
+            if !key.ends_with("_time") || hardforks.contains_key(&key) || time < from as i64 {
+                continue;
+            }
+            let inherited = if genesis_time.is_some_and(|g| time <= g) { 0 } else { time };
+            hardforks.insert(key, toml::Value::Integer(inherited));
+        }
+    }
+    for (key, value) in hardforks {
         // a key the rollup config does not know (a fork lockstep has never heard of) is an
         // error there, named
         out.insert(key, to_json(value));

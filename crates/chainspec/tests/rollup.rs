@@ -133,3 +133,29 @@ fn a_registry_config_lockstep_cannot_follow_is_refused_by_name() {
     let err = lockstep_chainspec::load_rollup(&path).unwrap_err().to_string();
     assert!(err.contains("block_time"), "{err}");
 }
+
+#[test]
+fn a_fork_the_chain_file_leaves_out_is_inherited_from_the_superchain_by_the_registry_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(registry("sepolia/op.toml")).unwrap();
+    let superchain = std::fs::read_to_string(registry("sepolia/superchain.toml")).unwrap();
+    std::fs::write(dir.path().join("superchain.toml"), &superchain).unwrap();
+    // a pre-2.0 chain file: no Karst line, and Canyon left to the superchain
+    let older = text
+        .replace("  karst_time = 1781712001 # Wed 17 Jun 2026 16:00:01 UTC\n", "")
+        .replace("  canyon_time = 1699981200 # Tue 14 Nov 2023 17:00:00 UTC\n", "");
+    assert_ne!(older, text);
+    let path = dir.path().join("op.toml");
+    std::fs::write(&path, &older).unwrap();
+    let want = lockstep_chainspec::load_rollup(&registry("sepolia/op.toml")).unwrap();
+    assert_eq!(lockstep_chainspec::load_rollup(&path).unwrap(), want);
+    // without superchain_time nothing is inherited
+    std::fs::write(&path, older.replace("superchain_time = 0\n", "")).unwrap();
+    let alone = lockstep_chainspec::load_rollup(&path).unwrap();
+    assert_eq!((alone.hardforks.karst_time, alone.hardforks.canyon_time), (None, None));
+    // a superchain time at or before the chain's genesis is written as 0
+    let early = superchain.replace("canyon_time =  1699981200", "canyon_time =  1691802540");
+    std::fs::write(dir.path().join("superchain.toml"), early).unwrap();
+    std::fs::write(&path, &older).unwrap();
+    assert_eq!(lockstep_chainspec::load_rollup(&path).unwrap().hardforks.canyon_time, Some(0));
+}
