@@ -2,6 +2,7 @@
 
 use crate::{
     codec::{decode_key, decode_value, Key},
+    error::mdbx_op,
     tables::Table,
     DbResult,
 };
@@ -37,50 +38,51 @@ impl<'tx, T: Table, K: TransactionKind> DbCursor<'tx, T, K> {
 
     /// The first entry.
     pub fn first(&mut self) -> DbResult<Option<Entry<T>>> {
-        let raw: Raw<'_> = self.inner.first()?;
+        let raw: Raw<'_> = self.inner.first().map_err(mdbx_op("first", T::NAME))?;
         Self::decode(raw)
     }
 
     /// The last entry.
     pub fn last(&mut self) -> DbResult<Option<Entry<T>>> {
-        let raw: Raw<'_> = self.inner.last()?;
+        let raw: Raw<'_> = self.inner.last().map_err(mdbx_op("last", T::NAME))?;
         Self::decode(raw)
     }
 
     /// The first entry whose key is at least `key`.
     pub fn seek(&mut self, key: &T::Key) -> DbResult<Option<Entry<T>>> {
-        let raw: Raw<'_> = self.inner.set_range(&encode(key))?;
+        let raw: Raw<'_> = self.inner.set_range(&encode(key)).map_err(mdbx_op("seek", T::NAME))?;
         Self::decode(raw)
     }
 
     /// The entry at exactly `key` (its first value, for a dup-sort table).
     pub fn seek_exact(&mut self, key: &T::Key) -> DbResult<Option<Entry<T>>> {
-        let raw: Raw<'_> = self.inner.set_key(&encode(key))?;
+        let raw: Raw<'_> =
+            self.inner.set_key(&encode(key)).map_err(mdbx_op("seek exact", T::NAME))?;
         Self::decode(raw)
     }
 
     /// The next entry (the next value of the same key first, for a dup-sort table).
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> DbResult<Option<Entry<T>>> {
-        let raw: Raw<'_> = self.inner.next()?;
+        let raw: Raw<'_> = self.inner.next().map_err(mdbx_op("next", T::NAME))?;
         Self::decode(raw)
     }
 
     /// The previous entry.
     pub fn prev(&mut self) -> DbResult<Option<Entry<T>>> {
-        let raw: Raw<'_> = self.inner.prev()?;
+        let raw: Raw<'_> = self.inner.prev().map_err(mdbx_op("prev", T::NAME))?;
         Self::decode(raw)
     }
 
     /// The next value of the current key, for a dup-sort table.
     pub fn next_dup(&mut self) -> DbResult<Option<Entry<T>>> {
-        let raw: Raw<'_> = self.inner.next_dup()?;
+        let raw: Raw<'_> = self.inner.next_dup().map_err(mdbx_op("next duplicate", T::NAME))?;
         Self::decode(raw)
     }
 
     /// The first entry of the next key, skipping the current key's other values.
     pub fn next_no_dup(&mut self) -> DbResult<Option<Entry<T>>> {
-        let raw: Raw<'_> = self.inner.next_nodup()?;
+        let raw: Raw<'_> = self.inner.next_nodup().map_err(mdbx_op("next key", T::NAME))?;
         Self::decode(raw)
     }
 

@@ -3,6 +3,7 @@
 use crate::{
     codec::{decode_key, decode_value, Key, Value},
     cursor::DbCursor,
+    error::mdbx_op,
     tables::{Metadata, Table, TABLES},
     DatabaseError, DbResult,
 };
@@ -71,6 +72,7 @@ impl DatabaseEnv {
             }
             DatabaseMode::ReadOnly => {}
         }
+        crate::mdbx_log::install();
         let options = DatabaseOptions {
             max_tables: Some(TABLES.len() as u64 + 4),
             page_size: Some(PageSize::Set(4096)),
@@ -135,12 +137,14 @@ impl DatabaseEnv {
 
     /// Begins a read-only transaction: a consistent snapshot of every chain.
     pub fn tx(&self) -> DbResult<DbTx<'_, RO>> {
-        Ok(DbTx { inner: self.inner.begin_ro_txn()? })
+        let inner = self.inner.begin_ro_txn().map_err(|e| DatabaseError::Begin("read", e))?;
+        Ok(DbTx { inner })
     }
 
     /// Begins the read-write transaction; all of its writes land together or not at all.
     pub fn tx_mut(&self) -> DbResult<DbTx<'_, RW>> {
-        Ok(DbTx { inner: self.inner.begin_rw_txn()? })
+        let inner = self.inner.begin_rw_txn().map_err(|e| DatabaseError::Begin("write", e))?;
+        Ok(DbTx { inner })
     }
 
     /// Entries and size of every table.
@@ -174,14 +178,20 @@ fn encode<K: Key>(key: &K) -> Vec<u8> {
 }
 
 impl<K: TransactionKind> DbTx<'_, K> {
+    /// The handle of the table named `name`.
+    fn table(&self, name: &'static str) -> DbResult<libmdbx::Table<'_>> {
+        self.inner.open_table(Some(name)).map_err(mdbx_op("open table", name))
+    }
+
     /// Reads the value at `key`.
     pub fn get<T: Table>(&self, key: &T::Key) -> DbResult<Option<T::Value>> {
         self.get_raw::<T>(&encode(key))
     }
 
     fn get_raw<T: Table>(&self, key: &[u8]) -> DbResult<Option<T::Value>> {
-        let table = self.inner.open_table(Some(T::NAME))?;
-        let raw: Option<Cow<'_, [u8]>> = self.inner.get(&table, key)?;
+        let table = self.table(T::NAME)?;
+        let raw: Option<Cow<'_, [u8]>> =
+            self.inner.get(&table, key).map_err(mdbx_op("get", T::NAME))?;
         raw.map(|raw| decode_value(T::NAME, &raw)).transpose()
     }
 
@@ -203,9 +213,9 @@ impl<K: TransactionKind> DbTx<'_, K> {
         prefix: &[u8],
         mut f: impl FnMut(T::Key, T::Value) -> DbResult<bool>,
     ) -> DbResult<()> {
-        let table = self.inner.open_table(Some(T::NAME))?;
-        let mut cursor = self.inner.cursor(&table)?;
-        let mut item: RawEntry<'_> = cursor.set_range(prefix)?;
+        let table = self.table(T::NAME)?;
+        let mut cursor = self.inner.cursor(&table).map_err(mdbx_op("open cursor", T::NAME))?;
+        let mut item: RawEntry<'_> = cursor.set_range(prefix).map_err(mdbx_op("seek", T::NAME))?;
         while let Some((k, v)) = item {
             if !k.starts_with(prefix) {
                 break;
@@ -213,7 +223,7 @@ impl<K: TransactionKind> DbTx<'_, K> {
             if !f(decode_key(T::NAME, &k)?, decode_value(T::NAME, &v)?)? {
                 break;
             }
-            item = cursor.next()?;
+            item = cursor.next().map_err(mdbx_op("next", T::NAME))?;
         }
         Ok(())
     }
@@ -224,9 +234,10 @@ impl<K: TransactionKind> DbTx<'_, K> {
         prefix: &[u8],
         from: &T::Key,
     ) -> DbResult<Option<(T::Key, T::Value)>> {
-        let table = self.inner.open_table(Some(T::NAME))?;
-        let mut cursor = self.inner.cursor(&table)?;
-        let item: RawEntry<'_> = cursor.set_range(&encode(from))?;
+        let table = self.table(T::NAME)?;
+        let mut cursor = self.inner.cursor(&table).map_err(mdbx_op("open cursor", T::NAME))?;
+        let item: RawEntry<'_> =
+            cursor.set_range(&encode(from)).map_err(mdbx_op("seek", T::NAME))?;
         match item {
             Some((k, v)) if k.starts_with(prefix) => {
                 Ok(Some((decode_key(T::NAME, &k)?, decode_value(T::NAME, &v)?)))
@@ -242,9 +253,11 @@ impl<K: TransactionKind> DbTx<'_, K> {
         key: &T::Key,
         value_prefix: &[u8],
     ) -> DbResult<Option<T::Value>> {
-        let table = self.inner.open_table(Some(T::NAME))?;
-        let mut cursor = self.inner.cursor(&table)?;
-        let value: Option<Cow<'_, [u8]>> = cursor.get_both_range(&encode(key), value_prefix)?;
+        let table = self.table(T::NAME)?;
+        let mut cursor = self.inner.cursor(&table).map_err(mdbx_op("open cursor", T::NAME))?;
+        let value: Option<Cow<'_, [u8]>> = cursor
+            .get_both_range(&encode(key), value_prefix)
+            .map_err(mdbx_op("seek duplicate", T::NAME))?;
         match value {
             Some(v) if v.starts_with(value_prefix) => Ok(Some(decode_value(T::NAME, &v)?)),
             _ => Ok(None),
@@ -253,14 +266,14 @@ impl<K: TransactionKind> DbTx<'_, K> {
 
     /// A typed cursor over table `T`.
     pub fn cursor<T: Table>(&self) -> DbResult<DbCursor<'_, T, K>> {
-        let table = self.inner.open_table(Some(T::NAME))?;
-        Ok(DbCursor::new(self.inner.cursor(&table)?))
+        let table = self.table(T::NAME)?;
+        Ok(DbCursor::new(self.inner.cursor(&table).map_err(mdbx_op("open cursor", T::NAME))?))
     }
 
     /// Number of entries in table `T`.
     pub fn entries<T: Table>(&self) -> DbResult<usize> {
-        let table = self.inner.open_table(Some(T::NAME))?;
-        Ok(self.inner.table_stat(&table)?.entries())
+        let table = self.table(T::NAME)?;
+        Ok(self.inner.table_stat(&table).map_err(mdbx_op("stat", T::NAME))?.entries())
     }
 }
 
@@ -269,8 +282,10 @@ impl DbTx<'_, RW> {
     pub fn put<T: Table>(&self, key: &T::Key, value: &T::Value) -> DbResult<()> {
         let mut buf = Vec::with_capacity(128);
         value.compress(&mut buf);
-        let table = self.inner.open_table(Some(T::NAME))?;
-        self.inner.put(&table, encode(key), &buf, WriteFlags::UPSERT)?;
+        let table = self.table(T::NAME)?;
+        self.inner
+            .put(&table, encode(key), &buf, WriteFlags::UPSERT)
+            .map_err(mdbx_op("put", T::NAME))?;
         Ok(())
     }
 
@@ -280,8 +295,8 @@ impl DbTx<'_, RW> {
     }
 
     fn delete_raw<T: Table>(&self, key: &[u8]) -> DbResult<bool> {
-        let table = self.inner.open_table(Some(T::NAME))?;
-        Ok(self.inner.del(&table, key, None)?)
+        let table = self.table(T::NAME)?;
+        self.inner.del(&table, key, None).map_err(mdbx_op("delete", T::NAME))
     }
 
     /// Deletes every entry whose encoded key starts with `prefix`; returns how many keys.
@@ -290,47 +305,49 @@ impl DbTx<'_, RW> {
     }
 
     /// Writes raw bytes at `key` in the table named `table` (replays an overlay).
-    pub(crate) fn put_raw(&self, table: &str, key: &[u8], value: &[u8]) -> DbResult<()> {
-        let table = self.inner.open_table(Some(table))?;
-        self.inner.put(&table, key, value, WriteFlags::UPSERT)?;
+    pub(crate) fn put_raw(&self, name: &'static str, key: &[u8], value: &[u8]) -> DbResult<()> {
+        let table = self.table(name)?;
+        self.inner.put(&table, key, value, WriteFlags::UPSERT).map_err(mdbx_op("put", name))?;
         Ok(())
     }
 
     /// Deletes `key` (every duplicate) from the table named `table`.
-    pub(crate) fn delete_raw_named(&self, table: &str, key: &[u8]) -> DbResult<bool> {
-        let table = self.inner.open_table(Some(table))?;
-        Ok(self.inner.del(&table, key, None)?)
+    pub(crate) fn delete_raw_named(&self, name: &'static str, key: &[u8]) -> DbResult<bool> {
+        let table = self.table(name)?;
+        self.inner.del(&table, key, None).map_err(mdbx_op("delete", name))
     }
 
     /// Deletes every key under `prefix` from the table named `table`.
     pub(crate) fn delete_prefix_raw(
         &self,
-        table: &str,
+        name: &'static str,
         dupsort: bool,
         prefix: &[u8],
     ) -> DbResult<usize> {
-        let table = self.inner.open_table(Some(table))?;
+        let table = self.table(name)?;
         let mut keys: Vec<Vec<u8>> = Vec::new();
         {
-            let mut cursor = self.inner.cursor(&table)?;
-            let mut item: Option<(Cow<'_, [u8]>, ())> = cursor.set_range(prefix)?;
+            let mut cursor = self.inner.cursor(&table).map_err(mdbx_op("open cursor", name))?;
+            let mut item: Option<(Cow<'_, [u8]>, ())> =
+                cursor.set_range(prefix).map_err(mdbx_op("seek", name))?;
             while let Some((k, ())) = item {
                 if !k.starts_with(prefix) {
                     break;
                 }
                 keys.push(k.into_owned());
-                item = if dupsort { cursor.next_nodup()? } else { cursor.next()? };
+                item = if dupsort { cursor.next_nodup() } else { cursor.next() }
+                    .map_err(mdbx_op("next", name))?;
             }
         }
         for key in &keys {
-            self.inner.del(&table, key, None)?;
+            self.inner.del(&table, key, None).map_err(mdbx_op("delete", name))?;
         }
         Ok(keys.len())
     }
 
     /// Commits every write of this transaction atomically and durably.
     pub fn commit(self) -> DbResult<()> {
-        self.inner.commit()?;
+        self.inner.commit().map_err(DatabaseError::Commit)?;
         Ok(())
     }
 }

@@ -3,9 +3,25 @@ use std::path::PathBuf;
 /// Every way the storage layer can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum DatabaseError {
-    /// MDBX itself reported an error.
+    /// MDBX itself reported an error, outside any one table (opening, beginning a transaction).
     #[error("mdbx: {0}")]
     Mdbx(#[from] libmdbx::Error),
+    /// MDBX reported an error in an operation on one table.
+    #[error("mdbx: {op} in {table}: {source}")]
+    MdbxOp {
+        /// The operation: `get`, `put`, `delete`, `seek`, `next`, `open table`, ...
+        op: &'static str,
+        /// The table.
+        table: &'static str,
+        /// MDBX's error.
+        source: libmdbx::Error,
+    },
+    /// MDBX could not begin a transaction (`read` or `write`).
+    #[error("mdbx: begin {0} transaction: {1}")]
+    Begin(&'static str, libmdbx::Error),
+    /// MDBX refused to commit a transaction.
+    #[error("mdbx: commit: {0}")]
+    Commit(libmdbx::Error),
     /// The database directory could not be created or read.
     #[error("database directory {path}: {source}")]
     Io {
@@ -75,3 +91,11 @@ impl revm::database_interface::DBErrorMarker for DatabaseError {}
 
 /// Result alias of this crate.
 pub type DbResult<T> = Result<T, DatabaseError>;
+
+/// Names the operation and table of an MDBX error.
+pub(crate) const fn mdbx_op(
+    op: &'static str,
+    table: &'static str,
+) -> impl FnOnce(libmdbx::Error) -> DatabaseError {
+    move |source| DatabaseError::MdbxOp { op, table, source }
+}

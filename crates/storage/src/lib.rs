@@ -16,6 +16,7 @@ mod codec;
 mod cursor;
 mod env;
 mod error;
+mod mdbx_log;
 mod models;
 mod overlay;
 mod provider;
@@ -31,6 +32,7 @@ pub use env::{
 };
 pub use error::{DatabaseError, DbResult};
 pub use libmdbx::{TransactionKind, RO, RW};
+pub use mdbx_log::MDBX_DEBUG_ENV;
 pub use models::{
     Account, AccountBefore, BatchRecord, ChainCursor, ChainHead, ChainId, ChainRange,
     DepositOrigin, DerivationCursor, L1BlockRecord, StorageBefore, TrieNode, TxLocation,
