@@ -97,6 +97,20 @@ pub fn call_until<DB: DatabaseRef + std::fmt::Debug>(
 where
     DB::Error: Send + Sync + 'static + std::fmt::Display,
 {
+    Ok(run(rollup, header, db, request, deadline)?.0)
+}
+
+/// Executes `request` as [`call_until`] does; also returns the gas it used.
+pub(crate) fn run<DB: DatabaseRef + std::fmt::Debug>(
+    rollup: &RollupConfig,
+    header: &Header,
+    db: DB,
+    request: &CallRequest,
+    deadline: Instant,
+) -> Result<(CallOutcome, u64), ExecutionError>
+where
+    DB::Error: Send + Sync + 'static + std::fmt::Display,
+{
     let mut env = evm_env(rollup, header);
     env.block_env.number = U256::from(header.number + 1);
     env.block_env.timestamp = U256::from(header.timestamp + rollup.block_time);
@@ -126,17 +140,19 @@ where
     crate::karst::limit_precompiles(rollup, timestamp, evm.precompiles_mut());
     let result = evm.transact(&tx);
     if evm.inspector().passed {
-        return Ok(CallOutcome::TimedOut);
+        return Ok((CallOutcome::TimedOut, gas));
     }
     let result = result.map_err(|e| ExecutionError::Call(e.to_string()))?.result;
-    Ok(match result {
+    let used = result.tx_gas_used();
+    let outcome = match result {
         ExecutionResult::Success { output: Output::Call(data), .. } => CallOutcome::Success(data),
         ExecutionResult::Success { output: Output::Create(data, _), .. } => {
             CallOutcome::Success(data)
         }
         ExecutionResult::Revert { output, .. } => CallOutcome::Revert(output),
         ExecutionResult::Halt { reason, .. } => CallOutcome::Halt(format!("{reason:?}")),
-    })
+    };
+    Ok((outcome, used))
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 mod call;
 mod env;
 mod error;
+mod estimate;
 mod executor;
 mod forks;
 mod karst;
@@ -27,6 +28,7 @@ mod witness;
 pub use call::{call, call_until, CallOutcome, CallRequest};
 pub use env::{base_fee_params, evm_env, extra_data, next_base_fee, spec_id};
 pub use error::ExecutionError;
+pub use estimate::{estimate_gas, GasEstimate};
 pub use executor::{
     bundle_changes, execute_transactions, genesis_changes, genesis_header, next_header,
     output_root, seal_block, ChainExecutor, ExecutedBlock, ExecutionOutcome, GenesisInfo,

@@ -30,6 +30,34 @@ pub const ETH_METHODS: &[&str] = &[
     "debug_getRawReceipts",
 ];
 
+/// The `eth_` methods added for wallets after the first corpus was written, at selectors from
+/// [`WALLET_SELECTOR`] on, so that the older inputs keep naming the methods they named.
+pub const WALLET_METHODS: &[&str] = &[
+    "eth_estimateGas",
+    "eth_gasPrice",
+    "eth_maxPriorityFeePerGas",
+    "eth_feeHistory",
+    "eth_blobBaseFee",
+    "eth_getBlockTransactionCountByNumber",
+    "eth_getBlockTransactionCountByHash",
+    "eth_getUncleCountByBlockNumber",
+    "eth_getUncleCountByBlockHash",
+    "eth_getTransactionByBlockNumberAndIndex",
+    "eth_getTransactionByBlockHashAndIndex",
+    "eth_getRawTransactionByHash",
+    "eth_syncing",
+    "eth_accounts",
+    "eth_protocolVersion",
+    "net_listening",
+    "net_peerCount",
+    "web3_sha3",
+    "eth_getUncleByBlockNumberAndIndex",
+    "eth_getUncleByBlockHashAndIndex",
+];
+
+/// The first selector of [`WALLET_METHODS`] (sent to the node's `eth_` server).
+pub const WALLET_SELECTOR: u8 = 200;
+
 /// The node's `superchain_` methods.
 pub const SUPERCHAIN_METHODS: &[&str] = &[
     "superchain_syncStatus",
@@ -61,7 +89,10 @@ pub fn request(data: &[u8]) -> Option<(Endpoint, String)> {
         return Some((Endpoint::Eth, rest.to_string()));
     }
     let index = usize::from(selector);
-    let (endpoint, method) = if let Some(m) = ETH_METHODS.get(index) {
+    let wallet = selector.checked_sub(WALLET_SELECTOR).map(usize::from);
+    let (endpoint, method) = if let Some(i) = wallet {
+        (Endpoint::Eth, *WALLET_METHODS.get(i % WALLET_METHODS.len())?)
+    } else if let Some(m) = ETH_METHODS.get(index) {
         (Endpoint::Eth, *m)
     } else if let Some(m) = SUPERCHAIN_METHODS.get(index - ETH_METHODS.len()) {
         (Endpoint::Superchain, *m)
@@ -78,7 +109,8 @@ pub fn request(data: &[u8]) -> Option<(Endpoint, String)> {
 pub fn encode(endpoint: Endpoint, method: &str, params: &str) -> Vec<u8> {
     let position = |list: &[&str]| list.iter().position(|m| *m == method);
     let selector = match endpoint {
-        Endpoint::Eth => position(ETH_METHODS),
+        Endpoint::Eth => position(ETH_METHODS)
+            .or_else(|| position(WALLET_METHODS).map(|i| i + usize::from(WALLET_SELECTOR))),
         Endpoint::Superchain => position(SUPERCHAIN_METHODS).map(|i| i + ETH_METHODS.len()),
         Endpoint::Sequencer => [&["eth_sendRawTransaction"], ETH_METHODS]
             .concat()

@@ -13,7 +13,7 @@ use jsonrpsee::{
     RpcModule,
 };
 use lockstep_chainspec::RollupConfig;
-use lockstep_execution::{CallOutcome, CallRequest};
+use lockstep_execution::{CallOutcome, CallRequest, GasEstimate};
 use lockstep_storage::{tables::L1Blocks, ChainProvider, DatabaseEnv, DbTx, RO};
 use op_alloy_consensus::{OpReceiptEnvelope, OpTxEnvelope};
 use serde_json::{json, Value};
@@ -64,21 +64,46 @@ impl Default for EthLimits {
     }
 }
 
+/// What a sequencer's pool knows and its database does not: the nonce a sender's next
+/// transaction must carry, counting those still waiting for a block (`eth_getTransactionCount`
+/// at `pending`). `None` if the pool cannot tell (the chain's nonce in state is used).
+pub trait PendingNonces: Send + Sync {
+    /// The next nonce of `sender` on `chain_id`.
+    fn next_nonce(&self, chain_id: u64, sender: Address) -> Option<u64>;
+}
+
 pub(crate) struct Chain {
     env: Arc<DatabaseEnv>,
+    pending: Option<Arc<dyn PendingNonces>>,
     live: Arc<LiveStatus>,
     pub(crate) chain_id: u64,
     pub(crate) rollup: Arc<RollupConfig>,
     limits: EthLimits,
 }
 
-fn hex_u64(n: u64) -> String {
+pub(crate) fn hex_u64(n: u64) -> String {
     format!("0x{n:x}")
 }
 
 /// `-32001`, as geth says "resource not found"; `-32005` when a limit is exceeded.
 fn limit_exceeded(message: impl Into<String>) -> ErrorObjectOwned {
     ErrorObjectOwned::owned(-32005, message.into(), None::<()>)
+}
+
+/// `-32001` "block not found", as op-reth answers a block it does not have.
+fn block_not_found(message: impl std::fmt::Display) -> ErrorObjectOwned {
+    ErrorObjectOwned::owned(-32001, format!("block not found: {message}"), None::<()>)
+}
+
+/// The length of the whole RLP-encoded block (header, transactions, no ommers, and the empty
+/// withdrawals list from Canyon): what `size` reports, as op-reth computes it.
+fn block_rlp_length(block: &BlockData) -> usize {
+    let body = alloy_consensus::BlockBody {
+        transactions: block.transactions.clone(),
+        ommers: Vec::new(),
+        withdrawals: block.header.withdrawals_root.map(|_| Default::default()),
+    };
+    alloy_rlp::Encodable::length(&alloy_consensus::Block::new(block.header.clone(), body))
 }
 
 /// The error code for history this node pruned, as geth and reth answer it (EIP-4444).
@@ -107,14 +132,14 @@ pub(crate) fn refuse_pruned_receipts(
     Ok(())
 }
 
-type Provider<'a> = ChainProvider<'a, DbTx<'a, RO>>;
+pub(crate) type Provider<'a> = ChainProvider<'a, DbTx<'a, RO>>;
 
 impl Chain {
     pub(crate) fn tx(&self) -> Result<DbTx<'_, RO>, ErrorObjectOwned> {
         self.env.tx().map_err(server_error)
     }
 
-    fn head(&self, provider: &Provider<'_>) -> Result<u64, ErrorObjectOwned> {
+    pub(crate) fn head(&self, provider: &Provider<'_>) -> Result<u64, ErrorObjectOwned> {
         Ok(provider.head().map_err(server_error)?.map_or(0, |h| h.number))
     }
 
@@ -146,7 +171,7 @@ impl Chain {
         let head = self.head(provider)?;
         let number = self.block_number(tx, provider, head, value)?;
         if number > head {
-            return Err(invalid_params(format!("block {number} is beyond the head {head}")));
+            return Err(block_not_found(format!("block {number} is beyond the head {head}")));
         }
         Ok(number)
     }
@@ -161,6 +186,11 @@ impl Chain {
     ) -> Result<u64, ErrorObjectOwned> {
         let Some(value) = value else { return Ok(head) };
         let number = match value {
+            // a bare 32-byte hash names a block as `{"blockHash": ...}` does (geth's
+            // BlockNumberOrHash)
+            Value::String(s) if s.len() == 66 && s.starts_with("0x") => {
+                return self.block_number(tx, provider, head, Some(&json!({"blockHash": s})))
+            }
             Value::String(s) => match s.as_str() {
                 "latest" | "safe" | "pending" => head,
                 "earliest" => self.rollup.genesis.l2.number,
@@ -174,7 +204,7 @@ impl Chain {
                     provider
                         .block_number(hash)
                         .map_err(server_error)?
-                        .ok_or_else(|| invalid_params(format!("block {hash} not found")))?
+                        .ok_or_else(|| block_not_found(format!("no block {hash}")))?
                 } else if let Some(number) = map.get("blockNumber") {
                     return self.block_number(tx, provider, head, Some(number));
                 } else {
@@ -295,7 +325,7 @@ impl Chain {
             let number = provider
                 .block_number(hash)
                 .map_err(server_error)?
-                .ok_or_else(|| invalid_params(format!("block {hash} not found")))?;
+                .ok_or_else(|| block_not_found(format!("no block {hash}")))?;
             (number, number)
         } else {
             let from = self.resolve(&tx, &provider, filter.get("fromBlock"))?;
@@ -384,6 +414,15 @@ impl Chain {
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
         let block_param = p.last().and_then(Option::as_ref);
+        if let (AccountField::Nonce, Some(Value::String(tag)), Some(pool)) =
+            (field, block_param, &self.pending)
+        {
+            if tag == "pending" {
+                if let Some(nonce) = pool.next_nonce(self.chain_id, address) {
+                    return Ok(json!(hex_u64(nonce)));
+                }
+            }
+        }
         let number = self.resolve(&tx, &provider, block_param)?;
         self.check_history(&provider, number)?;
         if field == AccountField::Storage {
@@ -442,6 +481,106 @@ impl Chain {
             ))),
             Err(e) => Err(server_error(e)),
         }
+    }
+
+    /// `eth_estimateGas(transaction, block?)`: the least gas with which the transaction
+    /// succeeds on the state after `block` (default `latest`), within the gas cap and the EVM
+    /// timeout; a revert answers code 3 with its data, as `eth_call` does.
+    fn estimate_gas(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["transaction", "block"])?;
+        let request = call_request(required("transaction", &p[0])?)?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let number = self.resolve(&tx, &provider, p[1].as_ref())?;
+        self.check_history(&provider, number)?;
+        let header = provider
+            .header(number)
+            .map_err(server_error)?
+            .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
+        let head = self.head(&provider)?;
+        let state = if number == head { provider.state() } else { provider.state_at(number) };
+        let deadline = std::time::Instant::now() + self.limits.evm_timeout;
+        let cap = self.limits.gas_cap.max(21_000);
+        match lockstep_execution::estimate_gas(
+            &self.rollup,
+            &header,
+            &state,
+            &request,
+            cap,
+            deadline,
+        ) {
+            Ok(GasEstimate::Gas(gas)) => Ok(json!(hex_u64(gas))),
+            Ok(GasEstimate::Revert(data)) => {
+                Err(ErrorObjectOwned::owned(3, "execution reverted", Some(json!(data))))
+            }
+            Ok(GasEstimate::Halt { reason, gas }) => Err(server_error(format!(
+                "gas required exceeds allowance ({gas}): execution halted: {reason}"
+            ))),
+            Ok(GasEstimate::TimedOut) => Err(server_error(format!(
+                "execution aborted (timeout = {:.1} s)",
+                self.limits.evm_timeout.as_secs_f64()
+            ))),
+            Err(e) => Err(server_error(e)),
+        }
+    }
+
+    /// The block a `(block, ...)` param names, by number/tag (`by_hash` false) or by hash.
+    fn block_at(
+        &self,
+        provider: &Provider<'_>,
+        tx: &DbTx<'_, RO>,
+        value: &Value,
+        by_hash: bool,
+    ) -> Result<Option<BlockData>, ErrorObjectOwned> {
+        let number = if by_hash {
+            match provider.block_number(hash_param("hash", value)?).map_err(server_error)? {
+                Some(number) => number,
+                None => return Ok(None),
+            }
+        } else {
+            self.lookup(tx, provider, value)?
+        };
+        BlockData::load(provider, number)
+    }
+
+    /// `eth_getBlockTransactionCountBy{Number,Hash}(block)`: `null` for an unknown block.
+    fn transaction_count(
+        &self,
+        params: &Params<'_>,
+        by_hash: bool,
+    ) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["block"])?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let block = self.block_at(&provider, &tx, required("block", &p[0])?, by_hash)?;
+        Ok(block.map_or(Value::Null, |b| json!(hex_u64(b.transactions.len() as u64))))
+    }
+
+    /// `eth_getUncleCountBy{Number,Hash}(block)`: an OP block has no ommers; `null` for an
+    /// unknown block.
+    fn uncle_count(&self, params: &Params<'_>, by_hash: bool) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["block"])?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let block = self.block_at(&provider, &tx, required("block", &p[0])?, by_hash)?;
+        Ok(block.map_or(Value::Null, |_| json!("0x0")))
+    }
+
+    /// `eth_getTransactionByBlock{Number,Hash}AndIndex(block, index)`: `null` if either is
+    /// unknown.
+    fn transaction_by_index(
+        &self,
+        params: &Params<'_>,
+        by_hash: bool,
+    ) -> Result<Value, ErrorObjectOwned> {
+        let p = params_by_name(params, &["block", "index"])?;
+        let index = to_u64("index", required("index", &p[1])?)?;
+        let tx = self.tx()?;
+        let provider = ChainProvider::new(&tx, self.chain_id);
+        let block = self.block_at(&provider, &tx, required("block", &p[0])?, by_hash)?;
+        Ok(block.map_or(Value::Null, |b| {
+            usize::try_from(index).map_or(Value::Null, |i| b.transaction(i))
+        }))
     }
 
     fn output_at_block(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
@@ -535,6 +674,14 @@ fn l1_origin(provider: &Provider<'_>, number: u64) -> Result<(Value, u64), Error
         }
         Err(_) => Ok((Value::Null, 0)),
     }
+}
+
+/// `web3_sha3(data)`: keccak-256 of the bytes.
+fn web3_sha3(params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
+    let p = params_by_name(params, &["data"])?;
+    let data: Bytes = serde_json::from_value(required("data", &p[0])?.clone())
+        .map_err(|_| invalid_params("`data` must be 0x hex bytes"))?;
+    Ok(json!(alloy_primitives::keccak256(&data)))
 }
 
 fn log_matches(log: &alloy_primitives::Log, addresses: &[Address], topics: &[Vec<B256>]) -> bool {
@@ -641,6 +788,7 @@ impl BlockData {
             map.insert("blockHash".into(), json!(self.hash));
             map.insert("blockNumber".into(), json!(hex_u64(self.number)));
             map.insert("transactionIndex".into(), json!(hex_u64(index as u64)));
+            map.insert("blockTimestamp".into(), json!(hex_u64(self.header.timestamp)));
             map.insert("from".into(), json!(Self::sender(tx)));
             let base_fee = self.header.base_fee_per_gas;
             map.insert(
@@ -648,8 +796,12 @@ impl BlockData {
                 json!(format!("0x{:x}", tx.effective_gas_price(base_fee))),
             );
             if let (OpTxEnvelope::Deposit(_), Some(receipt)) = (tx, self.receipts.get(index)) {
-                if let Some(nonce) = receipt.as_deposit_receipt().and_then(|r| r.deposit_nonce) {
+                let deposit = receipt.as_deposit_receipt();
+                if let Some(nonce) = deposit.and_then(|r| r.deposit_nonce) {
                     map.insert("nonce".into(), json!(hex_u64(nonce)));
+                }
+                if let Some(version) = deposit.and_then(|r| r.deposit_receipt_version) {
+                    map.insert("depositReceiptVersion".into(), json!(hex_u64(version)));
                 }
             }
         }
@@ -764,12 +916,7 @@ pub(crate) fn block_json(
     } else {
         block.transactions.iter().map(|t| json!(t.tx_hash())).collect()
     };
-    let size = alloy_rlp::Encodable::length(&block.header)
-        + block
-            .transactions
-            .iter()
-            .map(alloy_eips::eip2718::Encodable2718::encode_2718_len)
-            .sum::<usize>();
+    let size = block_rlp_length(&block);
     if let Value::Object(map) = &mut value {
         map.insert("hash".into(), json!(block.hash));
         map.insert("transactions".into(), Value::Array(transactions));
@@ -831,8 +978,21 @@ pub fn eth_module(
     limits: EthLimits,
     pool: &CallPool,
 ) -> Result<RpcModule<()>, RpcError> {
-    let mut module = RpcModule::new(Chain { env, live, chain_id, rollup, limits });
-    let methods: [(&'static str, Handler<Chain>); 21] = [
+    eth_module_with_pool(env, live, chain_id, rollup, limits, pool, None)
+}
+
+/// [`eth_module`] for a sequencer: `eth_getTransactionCount` at `pending` asks `pending`.
+pub fn eth_module_with_pool(
+    env: Arc<DatabaseEnv>,
+    live: Arc<LiveStatus>,
+    chain_id: u64,
+    rollup: Arc<RollupConfig>,
+    limits: EthLimits,
+    pool: &CallPool,
+    pending: Option<Arc<dyn PendingNonces>>,
+) -> Result<RpcModule<()>, RpcError> {
+    let mut module = RpcModule::new(Chain { env, pending, live, chain_id, rollup, limits });
+    let methods: [(&'static str, Handler<Chain>); 41] = [
         ("eth_chainId", |c, _| Ok(json!(hex_u64(c.chain_id)))),
         ("eth_blockNumber", |c, _| {
             let tx = c.tx()?;
@@ -849,6 +1009,28 @@ pub fn eth_module(
         ("eth_getCode", |c, p| c.account_field(p, AccountField::Code)),
         ("eth_getStorageAt", |c, p| c.account_field(p, AccountField::Storage)),
         ("eth_call", |c, p| c.call(p)),
+        ("eth_estimateGas", |c, p| c.estimate_gas(p)),
+        ("eth_gasPrice", |c, p| c.gas_price(p)),
+        ("eth_maxPriorityFeePerGas", |c, p| c.max_priority_fee(p)),
+        ("eth_feeHistory", |c, p| c.fee_history(p)),
+        ("eth_blobBaseFee", |c, p| c.blob_base_fee(p)),
+        ("eth_getBlockTransactionCountByNumber", |c, p| c.transaction_count(p, false)),
+        ("eth_getBlockTransactionCountByHash", |c, p| c.transaction_count(p, true)),
+        ("eth_getUncleCountByBlockNumber", |c, p| c.uncle_count(p, false)),
+        ("eth_getUncleCountByBlockHash", |c, p| c.uncle_count(p, true)),
+        ("eth_getTransactionByBlockNumberAndIndex", |c, p| c.transaction_by_index(p, false)),
+        ("eth_getTransactionByBlockHashAndIndex", |c, p| c.transaction_by_index(p, true)),
+        ("eth_getRawTransactionByHash", |c, p| c.raw_transaction(p)),
+        // a node that follows L1 has nothing to sync from peers: never syncing in that sense
+        ("eth_syncing", |_, _| Ok(json!(false))),
+        // the node holds no keys
+        ("eth_accounts", |_, _| Ok(json!([]))),
+        // eth/68, the wire protocol op-reth reports
+        ("eth_protocolVersion", |_, _| Ok(json!("0x44"))),
+        // no peer-to-peer listener: blocks come from L1
+        ("net_listening", |_, _| Ok(json!(false))),
+        ("net_peerCount", |_, _| Ok(json!("0x0"))),
+        ("web3_sha3", |_, p| web3_sha3(p)),
         ("net_version", |c, _| Ok(json!(c.chain_id.to_string()))),
         ("web3_clientVersion", |_, _| Ok(json!(format!("lockstep/{}", env!("CARGO_PKG_VERSION"))))),
         ("optimism_outputAtBlock", |c, p| c.output_at_block(p)),
@@ -857,6 +1039,8 @@ pub fn eth_module(
         ("debug_getRawBlock", |c, p| c.raw_block(p)),
         ("debug_getRawTransaction", |c, p| c.raw_transaction(p)),
         ("debug_getRawReceipts", |c, p| c.raw_receipts(p)),
+        ("eth_getUncleByBlockNumberAndIndex", |_, _| Ok(Value::Null)),
+        ("eth_getUncleByBlockHashAndIndex", |_, _| Ok(Value::Null)),
     ];
     for (name, handler) in methods {
         pool.register(&mut module, name, handler)?;

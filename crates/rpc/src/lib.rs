@@ -28,15 +28,17 @@
 mod debug;
 mod error;
 mod eth;
+mod fees;
 mod pool;
 mod status;
 mod superchain;
 
 pub use error::RpcError;
 pub use eth::{
-    eth_module, serve_chain, server_config, EthLimits, DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP,
-    PRUNED_CODE,
+    eth_module, eth_module_with_pool, serve_chain, server_config, EthLimits, PendingNonces,
+    DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, PRUNED_CODE,
 };
+pub use fees::{MAX_FEE_HISTORY_BLOCKS, MAX_REWARD_PERCENTILES, MIN_SUGGESTED_PRIORITY_FEE};
 pub use pool::{
     deprioritize_current_thread, lower_thread_priority, CallPool, Handler, DEFAULT_CALL_TIMEOUT,
     DEFAULT_WORKERS, MAX_WORKERS, SERVING_NICENESS, TIMEOUT_CODE,

@@ -4,7 +4,10 @@
 //! - `eth_sendRawTransaction`: validated as [`SharedSequencer::submit`] does; a refusal is a
 //!   JSON-RPC error (code -32000) whose message says why
 //! - the node's `eth_` read namespace ([`lockstep_rpc::eth_module`]) over the sequencer's own
-//!   database: blocks, transactions, receipts, logs, state, `eth_call`
+//!   database: blocks, transactions, receipts, logs, state, `eth_call`, and what a wallet asks
+//!   before it signs (`eth_estimateGas`, `eth_gasPrice`, `eth_maxPriorityFeePerGas`,
+//!   `eth_feeHistory`); `eth_getTransactionCount` at `pending` counts the transactions waiting
+//!   in the pool
 
 use crate::SharedSequencer;
 use alloy_primitives::hex;
@@ -51,6 +54,15 @@ impl Endpoint {
     }
 }
 
+/// The sequencer's pool, as the reads see it: `eth_getTransactionCount` at `pending`.
+struct Pool(SequencerHandle);
+
+impl lockstep_rpc::PendingNonces for Pool {
+    fn next_nonce(&self, chain_id: u64, sender: alloy_primitives::Address) -> Option<u64> {
+        self.0.lock().ok()?.next_nonce(chain_id, sender)
+    }
+}
+
 /// Serves chain `chain_id`'s endpoint on `addr` (port 0 picks a free one); returns the bound
 /// address and the server handle (stop it, or drop it to keep serving).
 pub async fn serve(
@@ -86,6 +98,7 @@ pub fn module(
         (sequencer.shared_database(), spec)
     };
     let register = |e: jsonrpsee::core::RegisterMethodError| std::io::Error::other(e.to_string());
+    let sequencer_for_reads = Arc::clone(&sequencer);
     let mut writes = RpcModule::new(Endpoint { sequencer, chain_id });
     // the pool's blocking threads wait for the sequencer's lock, not the server's workers
     pool.register(&mut writes, "eth_sendRawTransaction", |ep, p| {
@@ -93,13 +106,15 @@ pub fn module(
     })
     .map_err(|e| std::io::Error::other(e.to_string()))?;
     // the reads: the same eth_ namespace the node serves, over the sequencer's own database
-    let reads = lockstep_rpc::eth_module(
+    let pending: Arc<dyn lockstep_rpc::PendingNonces> = Arc::new(Pool(sequencer_for_reads));
+    let reads = lockstep_rpc::eth_module_with_pool(
         env,
         std::sync::Arc::new(lockstep_rpc::LiveStatus::default()),
         chain_id,
         std::sync::Arc::new(spec.rollup.clone()),
         LIMITS,
         pool,
+        Some(pending),
     )
     .map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut module = RpcModule::new(());

@@ -166,6 +166,16 @@ impl SharedSequencer {
         self.chains.iter().find(|c| c.executor.chain_id() == chain_id).map_or(0, |c| c.pool.len())
     }
 
+    /// The nonce `sender`'s next transaction on `chain_id` must carry: its nonce in state, or
+    /// past its transactions waiting in the pool. `None` for a chain not sequenced here or a
+    /// database that cannot be read.
+    pub fn next_nonce(&self, chain_id: u64, sender: Address) -> Option<u64> {
+        let chain = self.chains.iter().find(|c| c.executor.chain_id() == chain_id)?;
+        let db = self.env.tx().ok()?;
+        let account = ChainProvider::new(&db, chain_id).account(sender).ok()?.unwrap_or_default();
+        Some(chain.pool.next_nonce(sender, account.nonce))
+    }
+
     /// Validates a signed transaction for `chain_id` and queues it for the next block.
     pub fn submit(&mut self, chain_id: u64, raw: &[u8]) -> Result<B256, IntakeError> {
         let system = self.signer.address();

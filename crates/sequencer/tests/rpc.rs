@@ -189,3 +189,102 @@ fn cast_publishes_to_the_sequencer_and_reads_the_receipt() {
     assert_eq!(receipt["status"], "0x1", "{receipt}");
     assert_eq!(receipt["blockNumber"], "0x1");
 }
+
+/// `cast send` as a new user runs it: no nonce, gas or fee given. cast asks the sequencer's
+/// endpoint for the nonce, a gas estimate and the fees, signs and publishes; `pending` counts
+/// the transactions waiting in the pool. A bridge burn on 901 is estimated, sent with that
+/// estimate and succeeds, and its mint credits the recipient on 902 in the same block.
+#[test]
+fn cast_send_with_no_gas_or_fee_flags_is_sequenced_and_the_burn_minted() {
+    let cast =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/cast");
+    assert!(cast.exists(), "cast is not installed: run scripts/setup.sh");
+    let config = DevnetConfig::default();
+    let chains = config.sequenced_chains();
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
+    let handle = Arc::new(Mutex::new(sequencer));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pool = lockstep_rpc::CallPool::default();
+    let local = "127.0.0.1:0".parse().unwrap();
+    let (op, _op_server) = runtime.block_on(rpc::serve(handle.clone(), 901, &pool, local)).unwrap();
+    let (base, _base_server) =
+        runtime.block_on(rpc::serve(handle.clone(), 902, &pool, local)).unwrap();
+    let (op, base) = (format!("http://{op}"), format!("http://{base}"));
+    let key = hex::encode_prefixed(dev_key(6).credential().to_bytes());
+    let run = |args: &[&str]| {
+        let out = Command::new(&cast).args(args).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(out.status.success(), "cast {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        stdout
+    };
+    let send = |args: &[&str]| {
+        let sent = run(
+            &[&["send", "--async", "--private-key", &key, "--rpc-url", &op][..], args].concat()
+        );
+        sent.lines().last().unwrap().trim().to_string()
+    };
+    let from = dev_key(6).address().to_string();
+    let first = send(&["0x0000000000000000000000000000000000000077", "--value", "1000"]);
+    // the pool's transactions count at `pending`, not at `latest` (cast, like op-reth's
+    // clients, asks `latest` by default, so a second send before a block names its nonce)
+    assert_eq!(run(&["nonce", "--rpc-url", &op, "--block", "pending", &from]), "1");
+    assert_eq!(run(&["nonce", "--rpc-url", &op, &from]), "0");
+    let second =
+        send(&["0x0000000000000000000000000000000000000077", "--value", "2000", "--nonce", "1"]);
+    let recipient = "0x00000000000000000000000000000000000000a1";
+    let bridge = BRIDGE.to_string();
+    let burn = [
+        bridge.as_str(),
+        "burn(uint256,address,address,uint256)",
+        "902",
+        "0x0000000000000000000000000000000000000000",
+        recipient,
+        "1000000000000000000",
+        "--value",
+        "1ether",
+    ];
+    let estimate: u64 =
+        run(&[&["estimate", "--rpc-url", &op, "--from", &from][..], &burn[..]].concat())
+            .parse()
+            .unwrap();
+    assert!(estimate > 21_000, "{estimate}");
+    let burned = send(&[&burn[..], &["--nonce", "2"]].concat());
+    assert_eq!(handle.lock().unwrap().pending(901), 3);
+
+    let origin = L1Origin {
+        header: Header {
+            number: 1,
+            parent_beacon_block_root: Some(B256::ZERO),
+            ..Default::default()
+        },
+        sequence_number: 0,
+    };
+    handle.lock().unwrap().build(&origin, &BTreeMap::new()).unwrap();
+    let receipt = |hash: &str| -> Value {
+        serde_json::from_str(&run(&["receipt", "--rpc-url", &op, "--json", hash])).unwrap()
+    };
+    let transaction = |hash: &str| -> Value {
+        serde_json::from_str(&run(&["tx", "--rpc-url", &op, "--json", hash])).unwrap()
+    };
+    for (i, hash) in [&first, &second, &burned].into_iter().enumerate() {
+        assert_eq!(receipt(hash)["status"], "0x1", "{hash}");
+        assert_eq!(transaction(hash)["nonce"], format!("0x{i:x}"), "{hash}");
+    }
+    // cast signed the burn with the estimate as its gas limit, and it sufficed
+    let sent = transaction(&burned);
+    assert_eq!(sent["gas"], format!("0x{estimate:x}"));
+    let used = u64::from_str_radix(
+        receipt(&burned)["gasUsed"].as_str().unwrap().trim_start_matches("0x"),
+        16,
+    )
+    .unwrap();
+    assert!(used <= estimate, "{used} > {estimate}");
+    // the fees cast chose cover the block's base fee
+    let block: Value =
+        serde_json::from_str(&run(&["block", "1", "--json", "--rpc-url", &op])).unwrap();
+    let hex = |v: &Value| u128::from_str_radix(v.as_str().unwrap().trim_start_matches("0x"), 16);
+    assert!(hex(&sent["maxFeePerGas"]).unwrap() >= hex(&block["baseFeePerGas"]).unwrap());
+    // the mint of the burn, on 902 in the same block
+    assert_eq!(run(&["balance", "--rpc-url", &base, recipient]), "1000000000000000000");
+}
