@@ -288,3 +288,122 @@ fn cast_send_with_no_gas_or_fee_flags_is_sequenced_and_the_burn_minted() {
     // the mint of the burn, on 902 in the same block
     assert_eq!(run(&["balance", "--rpc-url", &base, recipient]), "1000000000000000000");
 }
+
+fn hex_number(value: &Value) -> u128 {
+    u128::from_str_radix(value.as_str().unwrap().trim_start_matches("0x"), 16).unwrap()
+}
+
+/// The answers shaped as op-reth gives them, each expected value from outside the RPC code:
+/// the block's size is the length of the block as alloy encodes it (decoded back from
+/// `debug_getRawBlock`, whose header hashes to the block's hash); the fee history's next base
+/// fee is the one the sequencer then builds with; keccak of "hello" is the well-known digest.
+#[test]
+fn answers_are_shaped_as_op_reth_gives_them() {
+    use alloy_eips::eip2718::Decodable2718;
+    let config = DevnetConfig::default();
+    let chains = config.sequenced_chains();
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
+    let handle = Arc::new(Mutex::new(sequencer));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (op, _server) = runtime
+        .block_on(rpc::serve(
+            handle.clone(),
+            901,
+            &lockstep_rpc::CallPool::default(),
+            "127.0.0.1:0".parse().unwrap(),
+        ))
+        .unwrap();
+    let sent = call(op, "eth_sendRawTransaction", json!([transfer(901, 0, 10_000_000_000)]));
+    let hash = sent["result"].as_str().unwrap().to_string();
+    let origin = |number| L1Origin {
+        header: Header { number, parent_beacon_block_root: Some(B256::ZERO), ..Default::default() },
+        sequence_number: 0,
+    };
+    handle.lock().unwrap().build(&origin(1), &BTreeMap::new()).unwrap();
+    let result = |method: &str, params: Value| call(op, method, params)["result"].clone();
+
+    // size: the whole block's RLP, as alloy encodes it
+    let block = result("eth_getBlockByNumber", json!(["0x1", true]));
+    let raw = result("debug_getRawBlock", json!(["0x1"]));
+    let raw = hex::decode(raw.as_str().unwrap()).unwrap();
+    let decoded: alloy_consensus::Block<op_alloy_consensus::OpTxEnvelope> =
+        alloy_rlp::Decodable::decode(&mut raw.as_slice()).unwrap();
+    assert_eq!(json!(decoded.header.hash_slow()), block["hash"]);
+    assert_eq!(hex_number(&block["size"]), raw.len() as u128);
+    assert_eq!(decoded.body.transactions.len(), 2, "the L1 info deposit and the transfer");
+
+    // transaction objects: blockTimestamp on each, depositReceiptVersion on the deposit
+    let txs = block["transactions"].as_array().unwrap();
+    for tx in txs {
+        assert_eq!(tx["blockTimestamp"], block["timestamp"], "{tx}");
+    }
+    let deposit_receipt = result("eth_getTransactionReceipt", json!([txs[0]["hash"]]));
+    assert_eq!(txs[0]["type"], "0x7e");
+    assert_eq!(txs[0]["depositReceiptVersion"], deposit_receipt["depositReceiptVersion"]);
+    assert_eq!(txs[0]["depositReceiptVersion"], "0x1", "Canyon's receipt version");
+    assert!(txs[1].get("depositReceiptVersion").is_none());
+
+    // a block past the head: -32001, as op-reth
+    let future = call(op, "eth_getBalance", json!([Address::ZERO, "0x9"]));
+    assert_eq!(future["error"]["code"], -32001, "{future}");
+    // a bare block hash names the block
+    let by_hash = result("eth_getBlockReceipts", json!([block["hash"]]));
+    assert_eq!(by_hash, result("eth_getBlockReceipts", json!(["0x1"])));
+    assert_eq!(by_hash.as_array().unwrap().len(), 2);
+
+    // counts and lookups by index
+    assert_eq!(result("eth_getBlockTransactionCountByNumber", json!(["0x1"])), "0x2");
+    assert_eq!(result("eth_getBlockTransactionCountByHash", json!([block["hash"]])), "0x2");
+    assert_eq!(result("eth_getBlockTransactionCountByHash", json!([B256::ZERO])), Value::Null);
+    assert_eq!(
+        result("eth_getTransactionByBlockNumberAndIndex", json!(["0x1", "0x1"])),
+        result("eth_getTransactionByHash", json!([hash]))
+    );
+    assert_eq!(
+        result("eth_getTransactionByBlockHashAndIndex", json!([block["hash"], "0x0"]))["hash"],
+        txs[0]["hash"]
+    );
+    assert_eq!(
+        result("eth_getTransactionByBlockNumberAndIndex", json!(["0x1", "0x9"])),
+        Value::Null
+    );
+    assert_eq!(result("eth_getUncleCountByBlockNumber", json!(["0x1"])), "0x0");
+    let raw_tx = result("eth_getRawTransactionByHash", json!([hash]));
+    let decoded_tx = op_alloy_consensus::OpTxEnvelope::decode_2718_exact(
+        &hex::decode(raw_tx.as_str().unwrap()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(json!(decoded_tx.tx_hash()), json!(hash));
+    assert_eq!(result("eth_syncing", json!([])), false);
+    assert_eq!(result("eth_accounts", json!([])), json!([]));
+    assert_eq!(
+        result("web3_sha3", json!(["0x68656c6c6f"])),
+        "0x1c8aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8"
+    );
+
+    // fees: the block is far from full, so the tip suggested is the minimum
+    let base_fee = hex_number(&block["baseFeePerGas"]);
+    assert_eq!(hex_number(&result("eth_maxPriorityFeePerGas", json!([]))), 1_000_000);
+    assert_eq!(hex_number(&result("eth_gasPrice", json!([]))), base_fee + 1_000_000);
+    let history = result("eth_feeHistory", json!(["0x2", "latest", [50, 95]]));
+    assert_eq!(history["oldestBlock"], "0x0");
+    let fees = history["baseFeePerGas"].as_array().unwrap();
+    assert_eq!(fees.len(), 3, "{history}");
+    assert_eq!(hex_number(&fees[1]), base_fee);
+    let gas_used = hex_number(&block["gasUsed"]) as f64;
+    let gas_limit = hex_number(&block["gasLimit"]) as f64;
+    assert_eq!(history["gasUsedRatio"][1].as_f64().unwrap(), gas_used / gas_limit);
+    // block 1's rewards: the deposit (tip 0) used more than half the gas and less than 95%, so
+    // the 50th percentile is its tip and the 95th the transfer's (1 wei, its max priority fee)
+    let deposit_gas = hex_number(&deposit_receipt["gasUsed"]) as f64;
+    assert!(deposit_gas / gas_used > 0.5 && deposit_gas / gas_used < 0.95, "{deposit_gas}");
+    assert_eq!(history["reward"][1], json!(["0x0", "0x1"]));
+    // the next block's base fee, as the sequencer then builds it
+    handle.lock().unwrap().build(&origin(1), &BTreeMap::new()).unwrap();
+    let next = result("eth_getBlockByNumber", json!(["0x2", false]));
+    assert_eq!(fees[2], next["baseFeePerGas"]);
+    // bad percentiles are refused
+    let bad = call(op, "eth_feeHistory", json!(["0x2", "latest", [75, 25]]));
+    assert_eq!(bad["error"]["code"], -32602, "{bad}");
+}
