@@ -291,7 +291,7 @@ impl Chain {
         let hash = hash_param("hash", required("hash", &p[0])?)?;
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
-        receipt_json(&provider, hash)
+        receipt_json(&provider, &self.rollup, hash)
     }
 
     fn block_receipts(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
@@ -301,6 +301,7 @@ impl Chain {
         let number = self.lookup(&tx, &provider, required("block", &p[0])?)?;
         refuse_pruned_receipts(&provider, number)?;
         let Some(block) = BlockData::load(&provider, number)? else { return Ok(Value::Null) };
+        let block = block.with_l1_fees(&provider, &self.rollup)?;
         Ok(Value::Array((0..block.transactions.len()).map(|i| block.receipt(i)).collect()))
     }
 
@@ -747,6 +748,8 @@ struct BlockData {
     header: alloy_consensus::Header,
     transactions: Vec<OpTxEnvelope>,
     receipts: Vec<OpReceiptEnvelope>,
+    /// The block's L1 fee parameters, loaded for receipts ([`Self::with_l1_fees`]).
+    l1_fees: Option<crate::l1_fee::L1Fees>,
 }
 
 impl BlockData {
@@ -769,7 +772,20 @@ impl BlockData {
             header,
             transactions: provider.transactions(number).map_err(server_error)?,
             receipts,
+            l1_fees: None,
         }))
+    }
+
+    /// The block with its L1 fee parameters, for receipts with the OP fee fields.
+    fn with_l1_fees(
+        mut self,
+        provider: &Provider<'_>,
+        rollup: &RollupConfig,
+    ) -> Result<Self, ErrorObjectOwned> {
+        let fees =
+            crate::l1_fee::L1Fees::load(provider, rollup, self.number, self.header.timestamp)?;
+        self.l1_fees = Some(fees);
+        Ok(self)
     }
 
     fn sender(tx: &OpTxEnvelope) -> Address {
@@ -869,6 +885,9 @@ impl BlockData {
             "status": if receipt.status() { "0x1" } else { "0x0" },
             "type": hex_u64(u8::from(receipt.tx_type()).into()),
         });
+        if let (Value::Object(map), Some(fees)) = (&mut out, &self.l1_fees) {
+            fees.add_fields(tx, map);
+        }
         if let (Value::Object(map), Some(deposit)) = (&mut out, receipt.as_deposit_receipt()) {
             if let Some(nonce) = deposit.deposit_nonce {
                 map.insert("depositNonce".into(), json!(hex_u64(nonce)));
@@ -931,13 +950,17 @@ pub(crate) fn block_json(
 
 /// The receipt of transaction `hash` as `eth_getTransactionReceipt` returns it (`null` if the
 /// chain has no such transaction).
-fn receipt_json(provider: &Provider<'_>, hash: B256) -> Result<Value, ErrorObjectOwned> {
+fn receipt_json(
+    provider: &Provider<'_>,
+    rollup: &RollupConfig,
+    hash: B256,
+) -> Result<Value, ErrorObjectOwned> {
     let Some(location) = provider.transaction_location(hash).map_err(server_error)? else {
         return Ok(Value::Null);
     };
     refuse_pruned_receipts(provider, location.block)?;
-    let block = BlockData::load(provider, location.block)?;
-    Ok(block.map_or(Value::Null, |b| b.receipt(location.index as usize)))
+    let Some(block) = BlockData::load(provider, location.block)? else { return Ok(Value::Null) };
+    Ok(block.with_l1_fees(provider, rollup)?.receipt(location.index as usize))
 }
 
 /// Serves chain `chain_id`'s `eth_` namespace (and `optimism_outputAtBlock`) on `addr`.

@@ -29,6 +29,7 @@ mod debug;
 mod error;
 mod eth;
 mod fees;
+mod l1_fee;
 mod pool;
 mod status;
 mod superchain;

@@ -316,8 +316,16 @@ fn answers_are_shaped_as_op_reth_gives_them() {
         .unwrap();
     let sent = call(op, "eth_sendRawTransaction", json!([transfer(901, 0, 10_000_000_000)]));
     let hash = sent["result"].as_str().unwrap().to_string();
+    // an L1 origin with a base fee, so that L1 data costs something
     let origin = |number| L1Origin {
-        header: Header { number, parent_beacon_block_root: Some(B256::ZERO), ..Default::default() },
+        header: Header {
+            number,
+            parent_beacon_block_root: Some(B256::ZERO),
+            base_fee_per_gas: Some(30_000_000_000),
+            excess_blob_gas: Some(0),
+            blob_gas_used: Some(0),
+            ..Default::default()
+        },
         sequence_number: 0,
     };
     handle.lock().unwrap().build(&origin(1), &BTreeMap::new()).unwrap();
@@ -381,6 +389,23 @@ fn answers_are_shaped_as_op_reth_gives_them() {
         result("web3_sha3", json!(["0x68656c6c6f"])),
         "0x1c8aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8"
     );
+
+    // the OP fee fields: the transfer paid an L1 fee, the deposit none, and the L1 fee vault
+    // received exactly what the receipts say (a balance the executor moved, not the RPC)
+    let vault = "0x420000000000000000000000000000000000001a";
+    let receipts = result("eth_getBlockReceipts", json!(["0x1"]));
+    let transfer = &receipts[1];
+    assert_eq!(hex_number(&transfer["l1GasPrice"]), 30_000_000_000, "{transfer}");
+    assert!(hex_number(&transfer["l1Fee"]) > 0, "{transfer}");
+    for field in ["l1GasUsed", "l1BaseFeeScalar", "l1BlobBaseFee", "l1BlobBaseFeeScalar"] {
+        assert!(transfer.get(field).is_some(), "{field}: {transfer}");
+    }
+    assert!(receipts[0].get("l1Fee").is_none(), "a deposit pays no L1 fee");
+    let paid: u128 =
+        receipts.as_array().unwrap().iter().filter_map(|r| r.get("l1Fee")).map(hex_number).sum();
+    let vault_at = |block: &str| hex_number(&result("eth_getBalance", json!([vault, block])));
+    assert_eq!(vault_at("0x1") - vault_at("0x0"), paid);
+    assert_eq!(result("eth_getTransactionReceipt", json!([hash]))["l1Fee"], transfer["l1Fee"]);
 
     // fees: the block is far from full, so the tip suggested is the minimum
     let base_fee = hex_number(&block["baseFeePerGas"]);
