@@ -180,6 +180,14 @@ fn rpc_seeds() -> Vec<Vec<u8>> {
         rpc::encode(Eth, "eth_getStorageAt", &slot),
         rpc::encode(Eth, "eth_call", &call),
         rpc::encode(Eth, "eth_estimateGas", &call),
+        rpc::encode(
+            Eth,
+            "eth_call",
+            &format!(
+                r#"[{{"to":"{address}"}},"latest",{{"{address}":{{"code":"0x60015460005260206000f3","stateDiff":{{"0x{:064x}":"0x{:064x}"}},"balance":"0x1"}}}}]"#,
+                1, 7
+            ),
+        ),
         rpc::encode(Eth, "eth_gasPrice", "[]"),
         rpc::encode(Eth, "eth_maxPriorityFeePerGas", "[]"),
         rpc::encode(Eth, "eth_feeHistory", r#"["0x4","latest",[10,50,90]]"#),

@@ -453,7 +453,7 @@ impl Chain {
     }
 
     fn call(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
-        let p = params_by_name(params, &["transaction", "block"])?;
+        let p = params_by_name(params, &["transaction", "block", "stateOverrides"])?;
         let mut request = call_request(required("transaction", &p[0])?)?;
         let cap = self.limits.gas_cap.max(21_000);
         request.gas = Some(request.gas.unwrap_or(cap).min(cap));
@@ -467,6 +467,7 @@ impl Chain {
             .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
         let head = self.head(&provider)?;
         let state = if number == head { provider.state() } else { provider.state_at(number) };
+        let state = crate::overrides::apply(state, p[2].as_ref())?;
         let deadline = std::time::Instant::now() + self.limits.evm_timeout;
         match lockstep_execution::call_until(&self.rollup, &header, state, &request, deadline) {
             Ok(CallOutcome::Success(data)) => Ok(json!(data)),
@@ -484,11 +485,11 @@ impl Chain {
         }
     }
 
-    /// `eth_estimateGas(transaction, block?)`: the least gas with which the transaction
+    /// `eth_estimateGas(transaction, block?, stateOverrides?)`: the least gas with which the transaction
     /// succeeds on the state after `block` (default `latest`), within the gas cap and the EVM
     /// timeout; a revert answers code 3 with its data, as `eth_call` does.
     fn estimate_gas(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
-        let p = params_by_name(params, &["transaction", "block"])?;
+        let p = params_by_name(params, &["transaction", "block", "stateOverrides"])?;
         let request = call_request(required("transaction", &p[0])?)?;
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
@@ -500,6 +501,7 @@ impl Chain {
             .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
         let head = self.head(&provider)?;
         let state = if number == head { provider.state() } else { provider.state_at(number) };
+        let state = crate::overrides::apply(state, p[2].as_ref())?;
         let deadline = std::time::Instant::now() + self.limits.evm_timeout;
         let cap = self.limits.gas_cap.max(21_000);
         match lockstep_execution::estimate_gas(

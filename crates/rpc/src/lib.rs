@@ -30,6 +30,7 @@ mod error;
 mod eth;
 mod fees;
 mod l1_fee;
+mod overrides;
 mod pool;
 mod status;
 mod superchain;
@@ -40,6 +41,7 @@ pub use eth::{
     DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, PRUNED_CODE,
 };
 pub use fees::{MAX_FEE_HISTORY_BLOCKS, MAX_REWARD_PERCENTILES, MIN_SUGGESTED_PRIORITY_FEE};
+pub use overrides::{MAX_OVERRIDDEN_ACCOUNTS, MAX_OVERRIDDEN_SLOTS};
 pub use pool::{
     deprioritize_current_thread, lower_thread_priority, CallPool, Handler, DEFAULT_CALL_TIMEOUT,
     DEFAULT_WORKERS, MAX_WORKERS, SERVING_NICENESS, TIMEOUT_CODE,

@@ -407,6 +407,38 @@ fn answers_are_shaped_as_op_reth_gives_them() {
     assert_eq!(vault_at("0x1") - vault_at("0x0"), paid);
     assert_eq!(result("eth_getTransactionReceipt", json!([hash]))["l1Fee"], transfer["l1Fee"]);
 
+    // eth_call's state overrides: code that returns storage slot 1 put on the L1Block
+    // contract reads the slot the L1 info deposit wrote; `stateDiff` changes that slot alone,
+    // `state` replaces the whole storage (so slot 1 reads zero)
+    let l1_block = "0x4200000000000000000000000000000000000015";
+    let slot = format!("0x{:064x}", 1);
+    // PUSH1 1, SLOAD, PUSH1 0, MSTORE, PUSH1 32, PUSH1 0, RETURN
+    let returner = "0x60015460005260206000f3";
+    let call_with = |overrides: Value| {
+        result("eth_call", json!([{"to": l1_block, "data": "0x"}, "latest", overrides]))
+    };
+    let stored = result("eth_getStorageAt", json!([l1_block, slot, "latest"]));
+    assert_ne!(stored, json!(B256::ZERO), "the deposit wrote slot 1");
+    assert_eq!(call_with(json!({l1_block: {"code": returner}})), stored);
+    let seven = format!("0x{:064x}", 7);
+    assert_eq!(
+        call_with(json!({l1_block: {"code": returner, "stateDiff": {&slot: &seven}}})),
+        json!(seven)
+    );
+    let other = format!("0x{:064x}", 2);
+    assert_eq!(
+        call_with(json!({l1_block: {"code": returner, "state": {&other: &seven}}})),
+        json!(B256::ZERO)
+    );
+    // and nothing was written
+    assert_eq!(result("eth_getStorageAt", json!([l1_block, slot, "latest"])), stored);
+    let both = call(
+        op,
+        "eth_call",
+        json!([{"to": l1_block}, "latest", {l1_block: {"state": {}, "stateDiff": {}}}]),
+    );
+    assert_eq!(both["error"]["code"], -32602, "{both}");
+
     // fees: the block is far from full, so the tip suggested is the minimum
     let base_fee = hex_number(&block["baseFeePerGas"]);
     assert_eq!(hex_number(&result("eth_maxPriorityFeePerGas", json!([]))), 1_000_000);
