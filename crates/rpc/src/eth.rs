@@ -132,6 +132,9 @@ pub(crate) fn refuse_pruned_receipts(
     Ok(())
 }
 
+/// The state a call runs on: a block's state with the call's overrides over it.
+type CallState<'a> = revm::database::CacheDB<lockstep_storage::StateProviderDb<'a, DbTx<'a, RO>>>;
+
 pub(crate) type Provider<'a> = ChainProvider<'a, DbTx<'a, RO>>;
 
 impl Chain {
@@ -452,6 +455,27 @@ impl Chain {
         })
     }
 
+    /// The header of the block a call names (`block`, default `latest`, within the history
+    /// window) and the state after it with `overrides` applied: what `eth_call` and
+    /// `eth_estimateGas` run on.
+    fn call_state<'a>(
+        &self,
+        tx: &DbTx<'_, RO>,
+        provider: &Provider<'a>,
+        block: Option<&Value>,
+        overrides: Option<&Value>,
+    ) -> Result<(alloy_consensus::Header, CallState<'a>), ErrorObjectOwned> {
+        let number = self.resolve(tx, provider, block)?;
+        self.check_history(provider, number)?;
+        let header = provider
+            .header(number)
+            .map_err(server_error)?
+            .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
+        let head = self.head(provider)?;
+        let state = if number == head { provider.state() } else { provider.state_at(number) };
+        Ok((header, crate::overrides::apply(state, overrides)?))
+    }
+
     fn call(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
         let p = params_by_name(params, &["transaction", "block", "stateOverrides"])?;
         let mut request = call_request(required("transaction", &p[0])?)?;
@@ -459,15 +483,7 @@ impl Chain {
         request.gas = Some(request.gas.unwrap_or(cap).min(cap));
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
-        let number = self.resolve(&tx, &provider, p[1].as_ref())?;
-        self.check_history(&provider, number)?;
-        let header = provider
-            .header(number)
-            .map_err(server_error)?
-            .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
-        let head = self.head(&provider)?;
-        let state = if number == head { provider.state() } else { provider.state_at(number) };
-        let state = crate::overrides::apply(state, p[2].as_ref())?;
+        let (header, state) = self.call_state(&tx, &provider, p[1].as_ref(), p[2].as_ref())?;
         let deadline = std::time::Instant::now() + self.limits.evm_timeout;
         match lockstep_execution::call_until(&self.rollup, &header, state, &request, deadline) {
             Ok(CallOutcome::Success(data)) => Ok(json!(data)),
@@ -493,15 +509,7 @@ impl Chain {
         let request = call_request(required("transaction", &p[0])?)?;
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
-        let number = self.resolve(&tx, &provider, p[1].as_ref())?;
-        self.check_history(&provider, number)?;
-        let header = provider
-            .header(number)
-            .map_err(server_error)?
-            .ok_or_else(|| server_error(format!("block {number} is not stored")))?;
-        let head = self.head(&provider)?;
-        let state = if number == head { provider.state() } else { provider.state_at(number) };
-        let state = crate::overrides::apply(state, p[2].as_ref())?;
+        let (header, state) = self.call_state(&tx, &provider, p[1].as_ref(), p[2].as_ref())?;
         let deadline = std::time::Instant::now() + self.limits.evm_timeout;
         let cap = self.limits.gas_cap.max(21_000);
         match lockstep_execution::estimate_gas(
