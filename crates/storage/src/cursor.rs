@@ -1,5 +1,6 @@
 //! Typed cursors: seek, walk, ranges and duplicate values, decoding as they go.
 
+use crate::raw::RawBytes;
 use crate::{
     codec::{decode_key, decode_value, Key},
     error::mdbx_op,
@@ -7,9 +8,9 @@ use crate::{
     DbResult,
 };
 use libmdbx::{Cursor, TransactionKind};
-use std::{borrow::Cow, marker::PhantomData, ops::Bound};
+use std::{marker::PhantomData, ops::Bound};
 
-type Raw<'tx> = Option<(Cow<'tx, [u8]>, Cow<'tx, [u8]>)>;
+type Raw<'tx> = Option<(RawBytes<'tx>, RawBytes<'tx>)>;
 
 /// A decoded entry of table `T`.
 pub type Entry<T> = (<T as Table>::Key, <T as Table>::Value);

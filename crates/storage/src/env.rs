@@ -1,5 +1,6 @@
 //! The MDBX environment and its typed transactions.
 
+use crate::raw::RawBytes;
 use crate::{
     codec::{decode_key, decode_value, Key, Value},
     cursor::DbCursor,
@@ -11,10 +12,10 @@ use libmdbx::{
     Database, DatabaseOptions, Mode, NoWriteMap, PageSize, ReadWriteOptions, SyncMode, TableFlags,
     Transaction, TransactionKind, WriteFlags, RO, RW,
 };
-use std::{borrow::Cow, path::Path};
+use std::path::Path;
 
 /// A raw entry as a cursor returns it.
-type RawEntry<'tx> = Option<(Cow<'tx, [u8]>, Cow<'tx, [u8]>)>;
+type RawEntry<'tx> = Option<(RawBytes<'tx>, RawBytes<'tx>)>;
 
 /// The schema version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 5;
@@ -190,7 +191,7 @@ impl<K: TransactionKind> DbTx<'_, K> {
 
     fn get_raw<T: Table>(&self, key: &[u8]) -> DbResult<Option<T::Value>> {
         let table = self.table(T::NAME)?;
-        let raw: Option<Cow<'_, [u8]>> =
+        let raw: Option<RawBytes<'_>> =
             self.inner.get(&table, key).map_err(mdbx_op("get", T::NAME))?;
         raw.map(|raw| decode_value(T::NAME, &raw)).transpose()
     }
@@ -255,7 +256,7 @@ impl<K: TransactionKind> DbTx<'_, K> {
     ) -> DbResult<Option<T::Value>> {
         let table = self.table(T::NAME)?;
         let mut cursor = self.inner.cursor(&table).map_err(mdbx_op("open cursor", T::NAME))?;
-        let value: Option<Cow<'_, [u8]>> = cursor
+        let value: Option<RawBytes<'_>> = cursor
             .get_both_range(&encode(key), value_prefix)
             .map_err(mdbx_op("seek duplicate", T::NAME))?;
         match value {
@@ -328,13 +329,13 @@ impl DbTx<'_, RW> {
         let mut keys: Vec<Vec<u8>> = Vec::new();
         {
             let mut cursor = self.inner.cursor(&table).map_err(mdbx_op("open cursor", name))?;
-            let mut item: Option<(Cow<'_, [u8]>, ())> =
+            let mut item: Option<(RawBytes<'_>, ())> =
                 cursor.set_range(prefix).map_err(mdbx_op("seek", name))?;
             while let Some((k, ())) = item {
                 if !k.starts_with(prefix) {
                     break;
                 }
-                keys.push(k.into_owned());
+                keys.push(k.to_vec());
                 item = if dupsort { cursor.next_nodup() } else { cursor.next() }
                     .map_err(mdbx_op("next", name))?;
             }

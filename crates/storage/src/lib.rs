@@ -20,6 +20,7 @@ mod mdbx_log;
 mod models;
 mod overlay;
 mod provider;
+mod raw;
 mod recorder;
 mod sparse;
 pub mod tables;
