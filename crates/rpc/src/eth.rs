@@ -717,7 +717,7 @@ fn hash_param(name: &str, value: &Value) -> Result<B256, ErrorObjectOwned> {
         .map_err(|_| invalid_params(format!("`{name}` must be a 32-byte 0x hash, got {value}")))
 }
 
-fn address_param(name: &str, value: &Value) -> Result<Address, ErrorObjectOwned> {
+pub(crate) fn address_param(name: &str, value: &Value) -> Result<Address, ErrorObjectOwned> {
     serde_json::from_value(value.clone())
         .map_err(|_| invalid_params(format!("`{name}` must be a 20-byte 0x address, got {value}")))
 }
@@ -1025,7 +1025,7 @@ pub fn eth_module_with_pool(
     pending: Option<Arc<dyn PendingNonces>>,
 ) -> Result<RpcModule<()>, RpcError> {
     let mut module = RpcModule::new(Chain { env, pending, live, chain_id, rollup, limits });
-    let methods: [(&'static str, Handler<Chain>); 41] = [
+    let methods: [(&'static str, Handler<Chain>); 42] = [
         ("eth_chainId", |c, _| Ok(json!(hex_u64(c.chain_id)))),
         ("eth_blockNumber", |c, _| {
             let tx = c.tx()?;
@@ -1040,6 +1040,7 @@ pub fn eth_module_with_pool(
         ("eth_getBalance", |c, p| c.account_field(p, AccountField::Balance)),
         ("eth_getTransactionCount", |c, p| c.account_field(p, AccountField::Nonce)),
         ("eth_getCode", |c, p| c.account_field(p, AccountField::Code)),
+        ("eth_getProof", |c, p| c.get_proof(p)),
         ("eth_getStorageAt", |c, p| c.account_field(p, AccountField::Storage)),
         ("eth_call", |c, p| c.call(p)),
         ("eth_estimateGas", |c, p| c.estimate_gas(p)),

@@ -32,6 +32,7 @@ mod fees;
 mod l1_fee;
 mod overrides;
 mod pool;
+mod proof;
 mod status;
 mod superchain;
 
@@ -46,6 +47,7 @@ pub use pool::{
     deprioritize_current_thread, lower_thread_priority, CallPool, Handler, DEFAULT_CALL_TIMEOUT,
     DEFAULT_WORKERS, MAX_WORKERS, SERVING_NICENESS, TIMEOUT_CODE,
 };
+pub use proof::MAX_PROOF_KEYS;
 pub use status::{serve_status, NodeMetrics, READY_L1_LAG};
 pub use superchain::{
     batch_summary, serve, superchain_module, LiveStatus, LIST_LIMIT, SUPERCHAIN_MAX_BATCH,
