@@ -53,6 +53,7 @@ pub const WALLET_METHODS: &[&str] = &[
     "web3_sha3",
     "eth_getUncleByBlockNumberAndIndex",
     "eth_getUncleByBlockHashAndIndex",
+    "eth_getProof",
 ];
 
 /// The first selector of [`WALLET_METHODS`] (sent to the node's `eth_` server).

@@ -188,6 +188,12 @@ fn rpc_seeds() -> Vec<Vec<u8>> {
                 1, 7
             ),
         ),
+        rpc::encode(
+            Eth,
+            "eth_getProof",
+            &format!(r#"["{address}",["0x0","0x{:064x}"],"latest"]"#, 1),
+        ),
+        rpc::encode(Eth, "eth_getProof", &format!(r#"["{address}",[],"0x1"]"#)),
         rpc::encode(Eth, "eth_gasPrice", "[]"),
         rpc::encode(Eth, "eth_maxPriorityFeePerGas", "[]"),
         rpc::encode(Eth, "eth_feeHistory", r#"["0x4","latest",[10,50,90]]"#),
