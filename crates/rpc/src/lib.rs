@@ -50,5 +50,6 @@ pub use pool::{
 pub use proof::MAX_PROOF_KEYS;
 pub use status::{serve_status, NodeMetrics, READY_L1_LAG};
 pub use superchain::{
-    batch_summary, serve, superchain_module, LiveStatus, LIST_LIMIT, SUPERCHAIN_MAX_BATCH,
+    batch_summary, serve, superchain_module, LiveStatus, LIST_LIMIT, LIST_SCAN,
+    SUPERCHAIN_MAX_BATCH,
 };

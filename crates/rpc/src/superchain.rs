@@ -6,7 +6,7 @@ use jsonrpsee::{
     types::{ErrorObjectOwned, Params},
     RpcModule,
 };
-use lockstep_crosschain::BatchVerdict;
+use lockstep_crosschain::{BatchVerdict, Classification, TransferStatus};
 use lockstep_storage::{
     tables::{BatchByL1Block, ChainHeads, L1Blocks, SuperchainBatches},
     DatabaseEnv, DbTx, RO,
@@ -221,24 +221,44 @@ impl Context {
     }
 
     fn list_flagged(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
-        let p = params_by_name(params, &["from", "limit"])?;
+        let p =
+            params_by_name(params, &["from", "limit", "classification", "source", "destination"])?;
         let from = p[0].as_ref().map(|v| to_u64("from", v)).transpose()?.unwrap_or(0);
         let limit = p[1].as_ref().map(|v| to_u64("limit", v)).transpose()?.unwrap_or(100);
         if limit == 0 || limit > LIST_LIMIT {
             return Err(invalid_params(format!("`limit` must be 1 to {LIST_LIMIT}, got {limit}")));
         }
+        let classification = p[2].as_ref().map(classification_param).transpose()?;
+        let source = p[3].as_ref().map(|v| to_u64("source", v)).transpose()?;
+        let destination = p[4].as_ref().map(|v| to_u64("destination", v)).transpose()?;
+        let filtered = classification.is_some() || source.is_some() || destination.is_some();
         let tx = self.tx()?;
-        // one more than asked, to know where the next page starts
-        let mut page =
-            lockstep_crosschain::flagged(&tx, from, limit as usize + 1).map_err(server_error)?;
-        let next = (page.len() as u64 > limit).then(|| page[limit as usize].0);
-        page.truncate(limit as usize);
+        // without a filter every flagged batch is on the page; with one, at most LIST_SCAN
+        // flagged batches are read per call, and `next` says where the scan stopped
+        let scan = if filtered { LIST_SCAN } else { limit as usize };
+        // one more than scanned, to know where the next page starts
+        let candidates = lockstep_crosschain::flagged(&tx, from, scan + 1).map_err(server_error)?;
         let mut flagged = Vec::new();
-        for (index, l1_block) in page {
-            let verdict = lockstep_crosschain::verdict(&tx, index).map_err(server_error)?;
-            let counts: serde_json::Map<String, Value> = verdict
-                .map(|v| v.counts().iter().map(|(k, n)| (k.to_string(), json!(n))).collect())
-                .unwrap_or_default();
+        let mut next = None;
+        for (scanned, (index, l1_block)) in candidates.into_iter().enumerate() {
+            if scanned == scan || flagged.len() as u64 == limit {
+                next = Some(index);
+                break;
+            }
+            let Some(verdict) = lockstep_crosschain::verdict(&tx, index).map_err(server_error)?
+            else {
+                continue;
+            };
+            let wanted = verdict.differences.iter().any(|d| {
+                classification.is_none_or(|c| d.classification == c)
+                    && source.is_none_or(|s| d.source == s)
+                    && destination.is_none_or(|t| d.destination == t)
+            });
+            if filtered && !wanted {
+                continue;
+            }
+            let counts: serde_json::Map<String, Value> =
+                verdict.counts().iter().map(|(k, n)| (k.to_string(), json!(n))).collect();
             flagged.push(json!({"batch": index, "l1Block": l1_block, "classifications": counts}));
         }
         Ok(json!({"flagged": flagged, "next": next}))
@@ -249,9 +269,42 @@ impl Context {
         let source = to_u64("source", required("source", &p[0])?)?;
         let destination = to_u64("destination", required("destination", &p[1])?)?;
         let nonce = to_u256("nonce", required("nonce", &p[2])?)?;
-        let record = lockstep_crosschain::transfer(&self.tx()?, source, destination, nonce)
-            .map_err(server_error)?;
-        serde_json::to_value(record).map_err(server_error)
+        let tx = self.tx()?;
+        let Some(record) =
+            lockstep_crosschain::transfer(&tx, source, destination, nonce).map_err(server_error)?
+        else {
+            return Ok(Value::Null);
+        };
+        let mut out = serde_json::to_value(&record).map_err(server_error)?;
+        // how long the transfer has waited for its mint, in L1 blocks: from the L1 block that
+        // closed the burn's batch to the newest L1 block derived (missing), or to the one that
+        // closed the mint's batch (late)
+        let closed_at = |batch: u64| -> Result<Option<u64>, ErrorObjectOwned> {
+            Ok(lockstep_crosschain::verdict(&tx, batch).map_err(server_error)?.map(|v| v.l1_block))
+        };
+        let burn_l1 = match &record.burn {
+            Some(burn) => closed_at(burn.location.batch)?,
+            None => None,
+        };
+        if let Some(burn_l1) = burn_l1 {
+            out["burnL1Block"] = json!(burn_l1);
+            let waited_until = match record.status {
+                TransferStatus::Missing => tx
+                    .cursor::<L1Blocks>()
+                    .and_then(|mut c| c.last())
+                    .map_err(server_error)?
+                    .map(|(number, _)| number),
+                TransferStatus::Late => match record.mints.first() {
+                    Some(mint) => closed_at(mint.location.batch)?,
+                    None => None,
+                },
+                _ => None,
+            };
+            if let Some(until) = waited_until {
+                out["waitedL1Blocks"] = json!(until.saturating_sub(burn_l1));
+            }
+        }
+        Ok(out)
     }
 
     fn get_evidence(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
@@ -268,6 +321,19 @@ impl Context {
 
 /// The most calls in one batch request to the `superchain_` server.
 pub const SUPERCHAIN_MAX_BATCH: u32 = 100;
+
+/// With a filter, the most flagged batches `superchain_listFlagged` reads in one call.
+pub const LIST_SCAN: usize = 10_000;
+
+fn classification_param(value: &Value) -> Result<Classification, ErrorObjectOwned> {
+    let names = || Classification::ALL.map(Classification::name).join(", ");
+    value
+        .as_str()
+        .and_then(|name| Classification::ALL.into_iter().find(|c| c.name() == name))
+        .ok_or_else(|| {
+            invalid_params(format!("`classification` must be one of {}, got {value}", names()))
+        })
+}
 
 /// Serves the `superchain_` namespace on `addr` over `env`, its calls run on `pool`. Returns
 /// the bound address (for port 0) and the server's handle; the server stops when the handle is

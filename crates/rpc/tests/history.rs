@@ -5,11 +5,14 @@
 
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
+use common::node_for;
 use jsonrpsee::RpcModule;
 use lockstep_devnet::{Devnet, DevnetOptions};
-use lockstep_node::{CheckSettings, Node};
+use lockstep_node::Node;
 use lockstep_storage::ChainProvider;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
 
 const CHAIN: u64 = 901;
@@ -28,33 +31,13 @@ fn module(node: &Node, rollup: &lockstep_chainspec::RollupConfig, kept: u64) -> 
     .unwrap()
 }
 
-fn call(
-    runtime: &tokio::runtime::Runtime,
-    module: &RpcModule<()>,
-    method: &str,
-    params: &Value,
-) -> Value {
-    let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let (answer, _) = runtime.block_on(module.raw_json_request(&request.to_string(), 1)).unwrap();
-    serde_json::from_str(answer.get()).unwrap()
-}
-
 #[test]
 fn a_pruned_node_answers_its_window_as_an_archive_node_and_refuses_the_rest_with_4444() {
     let dir = tempfile::tempdir().unwrap();
     let options = DevnetOptions { txs_per_block: 4, ..DevnetOptions::default() };
     let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
     let config = devnet.config().clone();
-    let open = |name: &str| {
-        let specs = config.chains.iter().map(|c| config.chain_spec(c.chain_id)).collect();
-        let settings = CheckSettings {
-            bridge: lockstep_devnet::BRIDGE,
-            sequencer: config.sequencer(),
-            commitments: Some(config.commitments()),
-            commitment_window: config.commitment_window,
-        };
-        Node::open(&dir.path().join(name), specs, settings).unwrap()
-    };
+    let open = |name: &str| node_for(&config, &dir.path().join(name));
     let mut archive = open("archive");
     archive.set_history_blocks(None).unwrap();
     let mut pruned = open("pruned");
@@ -92,8 +75,8 @@ fn a_pruned_node_answers_its_window_as_an_archive_node_and_refuses_the_rest_with
             ("eth_getBlockReceipts", json!([at])),
             ("eth_getBlockByNumber", json!([at, true])),
         ] {
-            let x = call(&runtime, &archive_rpc, method, &params);
-            let y = call(&runtime, &pruned_rpc, method, &params);
+            let x = common::call(&runtime, &archive_rpc, method, params.clone());
+            let y = common::call(&runtime, &pruned_rpc, method, params.clone());
             assert!(x.get("result").is_some(), "{method}: {x}");
             assert_eq!(x, y, "{method} at {at}");
         }
@@ -106,15 +89,16 @@ fn a_pruned_node_answers_its_window_as_an_archive_node_and_refuses_the_rest_with
         ("debug_getRawReceipts", json!([old])),
         ("eth_getLogs", json!([{"fromBlock": "0x1", "toBlock": "latest"}])),
     ] {
-        let answer = call(&runtime, &pruned_rpc, method, &params);
+        let answer = common::call(&runtime, &pruned_rpc, method, params.clone());
         assert_eq!(answer["error"]["code"], lockstep_rpc::PRUNED_CODE, "{method}: {answer}");
         assert!(answer["error"]["message"].as_str().unwrap().contains("pruned"), "{answer}");
-        let full = call(&runtime, &archive_rpc, method, &params);
+        let full = common::call(&runtime, &archive_rpc, method, params.clone());
         assert!(full.get("result").is_some(), "the archive node answers {method}: {full}");
     }
     let block = json!([old, true]);
     assert_eq!(
-        call(&runtime, &pruned_rpc, "eth_getBlockByNumber", &block)["result"]["hash"],
-        call(&runtime, &archive_rpc, "eth_getBlockByNumber", &block)["result"]["hash"]
+        common::call(&runtime, &pruned_rpc, "eth_getBlockByNumber", block.clone())["result"]
+            ["hash"],
+        common::call(&runtime, &archive_rpc, "eth_getBlockByNumber", block)["result"]["hash"]
     );
 }

@@ -5,28 +5,18 @@
 
 #![allow(clippy::unwrap_used, clippy::needless_pass_by_value)]
 
+mod common;
+
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_trie::{proof::verify_proof, Nibbles, TrieAccount};
-use jsonrpsee::RpcModule;
+use common::{call, node_for};
 use lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER;
 use lockstep_devnet::{Devnet, DevnetOptions, BRIDGE, TOKEN};
-use lockstep_node::{CheckSettings, Node};
 use lockstep_storage::ChainProvider;
 use serde_json::{json, Value};
 use std::sync::Arc;
 
 const CHAIN: u64 = 901;
-
-fn call(
-    runtime: &tokio::runtime::Runtime,
-    module: &RpcModule<()>,
-    method: &str,
-    params: Value,
-) -> Value {
-    let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
-    let (answer, _) = runtime.block_on(module.raw_json_request(&request.to_string(), 1)).unwrap();
-    serde_json::from_str(answer.get()).unwrap()
-}
 
 fn b256(value: &Value) -> B256 {
     serde_json::from_value(value.clone()).unwrap()
@@ -75,14 +65,7 @@ fn eth_get_proof_proves_a_batchs_output_root_pieces_with_alloy_tries_verifier() 
     let options = DevnetOptions { txs_per_block: 4, ..DevnetOptions::default() };
     let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
     let config = devnet.config().clone();
-    let specs = config.chains.iter().map(|c| config.chain_spec(c.chain_id)).collect();
-    let settings = CheckSettings {
-        bridge: BRIDGE,
-        sequencer: config.sequencer(),
-        commitments: Some(config.commitments()),
-        commitment_window: config.commitment_window,
-    };
-    let mut node = Node::open(&dir.path().join("node"), specs, settings).unwrap();
+    let mut node = node_for(&config, &dir.path().join("node"));
     for _ in 0..4 {
         devnet.step().unwrap();
         node.sync(&devnet.l1).unwrap();
