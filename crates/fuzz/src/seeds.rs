@@ -217,6 +217,11 @@ fn rpc_seeds() -> Vec<Vec<u8>> {
         rpc::encode(Superchain, "superchain_getBatch", "[2]"),
         rpc::encode(Superchain, "superchain_getBatchByL1Block", r#"["0x3"]"#),
         rpc::encode(Superchain, "superchain_listFlagged", r#"[{"from":0,"limit":5}]"#),
+        rpc::encode(
+            Superchain,
+            "superchain_listFlagged",
+            r#"{"classification":"MissingMint","source":901,"destination":"0x386","limit":2}"#,
+        ),
         rpc::encode(Superchain, "superchain_getTransfer", r#"[901,902,"0x1"]"#),
         rpc::encode(Superchain, "superchain_getEvidence", "[2]"),
         rpc::encode(Sequencer, "eth_sendRawTransaction", r#"["0x02c0"]"#),
