@@ -54,6 +54,11 @@ pub const WALLET_METHODS: &[&str] = &[
     "eth_getUncleByBlockNumberAndIndex",
     "eth_getUncleByBlockHashAndIndex",
     "eth_getProof",
+    "eth_newBlockFilter",
+    "eth_newFilter",
+    "eth_getFilterChanges",
+    "eth_getFilterLogs",
+    "eth_uninstallFilter",
 ];
 
 /// The first selector of [`WALLET_METHODS`] (sent to the node's `eth_` server).

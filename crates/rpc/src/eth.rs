@@ -78,7 +78,8 @@ pub(crate) struct Chain {
     live: Arc<LiveStatus>,
     pub(crate) chain_id: u64,
     pub(crate) rollup: Arc<RollupConfig>,
-    limits: EthLimits,
+    pub(crate) limits: EthLimits,
+    pub(crate) filters: crate::filters::Filters,
 }
 
 pub(crate) fn hex_u64(n: u64) -> String {
@@ -310,15 +311,7 @@ impl Chain {
 
     fn get_logs(&self, params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
         let p = params_by_name(params, &["filter"])?;
-        let filter = required("filter", &p[0])?;
-        let Value::Object(filter) = filter else {
-            return Err(invalid_params("the filter must be an object"));
-        };
-        if let Some(unknown) = filter.keys().find(|k| {
-            !["fromBlock", "toBlock", "address", "topics", "blockHash"].contains(&k.as_str())
-        }) {
-            return Err(invalid_params(format!("unknown filter field `{unknown}`")));
-        }
+        let filter = log_filter_object(required("filter", &p[0])?)?;
         let tx = self.tx()?;
         let provider = ChainProvider::new(&tx, self.chain_id);
         let (from, to) = if let Some(hash) = filter.get("blockHash") {
@@ -336,6 +329,40 @@ impl Chain {
             let to = self.resolve(&tx, &provider, filter.get("toBlock"))?;
             (from, to)
         };
+        let matcher = LogMatcher::parse(filter)?;
+        let (logs, _) = self.logs_in(&provider, from, to, &matcher, false)?;
+        Ok(Value::Array(logs))
+    }
+
+    /// Block `number` of a log filter's `fromBlock` or `toBlock`, which may lie past the head;
+    /// `None` for `latest` (or none given): the head at each poll.
+    pub(crate) fn filter_bound(
+        &self,
+        tx: &DbTx<'_, RO>,
+        provider: &Provider<'_>,
+        value: Option<&Value>,
+    ) -> Result<Option<u64>, ErrorObjectOwned> {
+        match value {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(tag)) if tag == "latest" || tag == "pending" => Ok(None),
+            Some(value) => {
+                let head = self.head(provider)?;
+                self.block_number(tx, provider, head, Some(value)).map(Some)
+            }
+        }
+    }
+
+    /// The logs of blocks `from..=to` that `matcher` selects, within the range and count limits.
+    /// Past `max_logs`, a `partial` read stops before the block that went over (unless it is
+    /// the first) and returns the last block it covered; otherwise it is an error.
+    pub(crate) fn logs_in(
+        &self,
+        provider: &Provider<'_>,
+        from: u64,
+        to: u64,
+        matcher: &LogMatcher,
+        partial: bool,
+    ) -> Result<(Vec<Value>, u64), ErrorObjectOwned> {
         if from > to {
             return Err(invalid_params(format!("fromBlock {from} is after toBlock {to}")));
         }
@@ -346,61 +373,48 @@ impl Chain {
                 self.limits.max_log_range
             )));
         }
-        let addresses: Vec<Address> = match filter.get("address") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(list)) => {
-                list.iter().map(|a| address_param("address", a)).collect::<Result<_, _>>()?
-            }
-            Some(one) => vec![address_param("address", one)?],
-        };
-        let topics: Vec<Vec<B256>> = match filter.get("topics") {
-            None | Some(Value::Null) => Vec::new(),
-            Some(Value::Array(list)) => {
-                if list.len() > 4 {
-                    return Err(invalid_params("at most 4 topic positions"));
-                }
-                list.iter()
-                    .map(|t| match t {
-                        Value::Null => Ok(Vec::new()),
-                        Value::Array(any) => any.iter().map(|h| hash_param("topics", h)).collect(),
-                        one => Ok(vec![hash_param("topics", one)?]),
-                    })
-                    .collect::<Result<_, _>>()?
-            }
-            Some(_) => return Err(invalid_params("`topics` must be a list")),
-        };
-        refuse_pruned_receipts(&provider, from)?;
+        let (addresses, topics) = (&matcher.addresses, &matcher.topics);
+        refuse_pruned_receipts(provider, from)?;
         let mut out = Vec::new();
         for number in from..=to {
             // the header's bloom says for certain when no log of the block can match
             let header = provider.header(number).map_err(server_error)?;
-            if header.is_some_and(|h| !bloom_may_match(&h.logs_bloom, &addresses, &topics)) {
+            if header.is_some_and(|h| !bloom_may_match(&h.logs_bloom, addresses, topics)) {
                 continue;
             }
             let receipts = provider.receipts(number).map_err(server_error)?;
             let matches_any = receipts
                 .iter()
                 .flat_map(|r| r.logs())
-                .any(|log| log_matches(log, &addresses, &topics));
+                .any(|log| log_matches(log, addresses, topics));
             if !matches_any {
                 continue;
             }
-            let Some(block) = BlockData::with_receipts(&provider, number, receipts)? else {
+            let Some(block) = BlockData::with_receipts(provider, number, receipts)? else {
                 continue;
             };
+            let before = out.len();
             for (tx_index, log_index, log) in block.logs() {
-                if log_matches(log, &addresses, &topics) {
+                if log_matches(log, addresses, topics) {
                     out.push(block.log_json(tx_index, log_index, log));
-                    if out.len() > self.limits.max_logs {
-                        return Err(limit_exceeded(format!(
-                            "more than {} logs match; narrow the block range or the filter",
-                            self.limits.max_logs
-                        )));
-                    }
                 }
             }
+            if out.len() > self.limits.max_logs {
+                if !partial {
+                    return Err(limit_exceeded(format!(
+                        "more than {} logs match; narrow the block range or the filter",
+                        self.limits.max_logs
+                    )));
+                }
+                if before > 0 {
+                    out.truncate(before);
+                    return Ok((out, number - 1));
+                }
+                // one block alone: all of it, so that the next read moves on
+                return Ok((out, number));
+            }
         }
-        Ok(Value::Array(out))
+        Ok((out, to))
     }
 
     fn account_field(
@@ -693,6 +707,60 @@ fn web3_sha3(params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
     let data: Bytes = serde_json::from_value(required("data", &p[0])?.clone())
         .map_err(|_| invalid_params("`data` must be 0x hex bytes"))?;
     Ok(json!(alloy_primitives::keccak256(&data)))
+}
+
+/// A log filter's object, with no field a filter does not have.
+pub(crate) fn log_filter_object(
+    filter: &Value,
+) -> Result<&serde_json::Map<String, Value>, ErrorObjectOwned> {
+    let Value::Object(filter) = filter else {
+        return Err(invalid_params("the filter must be an object"));
+    };
+    if let Some(unknown) = filter
+        .keys()
+        .find(|k| !["fromBlock", "toBlock", "address", "topics", "blockHash"].contains(&k.as_str()))
+    {
+        return Err(invalid_params(format!("unknown filter field `{unknown}`")));
+    }
+    Ok(filter)
+}
+
+/// What a log filter selects: any of `addresses` (all if empty), and at each topic position
+/// any of its topics (any topic if empty).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LogMatcher {
+    addresses: Vec<Address>,
+    topics: Vec<Vec<B256>>,
+}
+
+impl LogMatcher {
+    /// The `address` and `topics` of a filter object.
+    pub(crate) fn parse(filter: &serde_json::Map<String, Value>) -> Result<Self, ErrorObjectOwned> {
+        let addresses: Vec<Address> = match filter.get("address") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => {
+                list.iter().map(|a| address_param("address", a)).collect::<Result<_, _>>()?
+            }
+            Some(one) => vec![address_param("address", one)?],
+        };
+        let topics: Vec<Vec<B256>> = match filter.get("topics") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(list)) => {
+                if list.len() > 4 {
+                    return Err(invalid_params("at most 4 topic positions"));
+                }
+                list.iter()
+                    .map(|t| match t {
+                        Value::Null => Ok(Vec::new()),
+                        Value::Array(any) => any.iter().map(|h| hash_param("topics", h)).collect(),
+                        one => Ok(vec![hash_param("topics", one)?]),
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            Some(_) => return Err(invalid_params("`topics` must be a list")),
+        };
+        Ok(Self { addresses, topics })
+    }
 }
 
 fn log_matches(log: &alloy_primitives::Log, addresses: &[Address], topics: &[Vec<B256>]) -> bool {
@@ -1024,8 +1092,16 @@ pub fn eth_module_with_pool(
     pool: &CallPool,
     pending: Option<Arc<dyn PendingNonces>>,
 ) -> Result<RpcModule<()>, RpcError> {
-    let mut module = RpcModule::new(Chain { env, pending, live, chain_id, rollup, limits });
-    let methods: [(&'static str, Handler<Chain>); 42] = [
+    let mut module = RpcModule::new(Chain {
+        env,
+        pending,
+        live,
+        chain_id,
+        rollup,
+        limits,
+        filters: Default::default(),
+    });
+    let methods: [(&'static str, Handler<Chain>); 47] = [
         ("eth_chainId", |c, _| Ok(json!(hex_u64(c.chain_id)))),
         ("eth_blockNumber", |c, _| {
             let tx = c.tx()?;
@@ -1041,6 +1117,11 @@ pub fn eth_module_with_pool(
         ("eth_getTransactionCount", |c, p| c.account_field(p, AccountField::Nonce)),
         ("eth_getCode", |c, p| c.account_field(p, AccountField::Code)),
         ("eth_getProof", |c, p| c.get_proof(p)),
+        ("eth_newBlockFilter", |c, _| c.new_block_filter()),
+        ("eth_newFilter", |c, p| c.new_log_filter(p)),
+        ("eth_getFilterChanges", |c, p| c.filter_changes(p)),
+        ("eth_getFilterLogs", |c, p| c.filter_logs(p)),
+        ("eth_uninstallFilter", |c, p| c.uninstall_filter(p)),
         ("eth_getStorageAt", |c, p| c.account_field(p, AccountField::Storage)),
         ("eth_call", |c, p| c.call(p)),
         ("eth_estimateGas", |c, p| c.estimate_gas(p)),

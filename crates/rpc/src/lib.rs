@@ -29,6 +29,7 @@ mod debug;
 mod error;
 mod eth;
 mod fees;
+mod filters;
 mod l1_fee;
 mod overrides;
 mod pool;
@@ -42,6 +43,7 @@ pub use eth::{
     DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, PRUNED_CODE,
 };
 pub use fees::{MAX_FEE_HISTORY_BLOCKS, MAX_REWARD_PERCENTILES, MIN_SUGGESTED_PRIORITY_FEE};
+pub use filters::{FILTER_TIMEOUT, MAX_FILTERS, MAX_FILTER_BLOCKS};
 pub use overrides::{MAX_OVERRIDDEN_ACCOUNTS, MAX_OVERRIDDEN_SLOTS};
 pub use pool::{
     deprioritize_current_thread, lower_thread_priority, CallPool, Handler, DEFAULT_CALL_TIMEOUT,
