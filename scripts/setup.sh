@@ -3,7 +3,7 @@
 #   - libclang, which mdbx-sys needs to generate its bindings, and a C compiler, which the MDBX,
 #     secp256k1 and c-kzg (blob commitments) crates build their C sources with;
 #   - chromium (Debian's), which the status page test drives headless;
-#   - anvil, cast, solc-js and playwright-core, pinned in package.json, from the npm registry
+#   - anvil, cast, viem, solc-js and playwright-core, pinned in package.json, from the npm registry
 #     (into ./node_modules).
 # Safe to run again: it skips what is already there.
 set -euo pipefail
@@ -31,9 +31,9 @@ if [ "${#need_apt[@]}" -gt 0 ]; then
 fi
 
 if [ ! -x node_modules/.bin/anvil ] || [ ! -x node_modules/.bin/cast ] || [ ! -x node_modules/.bin/solcjs ] \
-  || [ ! -d node_modules/playwright-core ] \
+  || [ ! -d node_modules/playwright-core ] || [ ! -d node_modules/viem ] \
   || ! cmp -s package-lock.json node_modules/.lockstep-installed.json 2>/dev/null; then
-  echo "setup: installing anvil, cast, solc-js and playwright-core from the npm registry (package-lock.json)"
+  echo "setup: installing anvil, cast, viem, solc-js and playwright-core from the npm registry (package-lock.json)"
   npm ci --no-audit --no-fund --loglevel=error
   cp package-lock.json node_modules/.lockstep-installed.json
 fi

@@ -464,3 +464,80 @@ fn answers_are_shaped_as_op_reth_gives_them() {
     let bad = call(op, "eth_feeHistory", json!(["0x2", "latest", [75, 25]]));
     assert_eq!(bad["error"]["code"], -32602, "{bad}");
 }
+
+#[test]
+fn viem_burns_a_token_on_901_with_no_gas_or_fee_given_and_watches_its_mint_on_902() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    assert!(root.join("node_modules/viem").exists(), "viem is not installed: run scripts/setup.sh");
+    let config = DevnetConfig::default();
+    let chains = config.sequenced_chains();
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
+    let handle = Arc::new(Mutex::new(sequencer));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pool = lockstep_rpc::CallPool::default();
+    let local = "127.0.0.1:0".parse().unwrap();
+    let (op, _op_server) = runtime.block_on(rpc::serve(handle.clone(), 901, &pool, local)).unwrap();
+    let (base, _base_server) =
+        runtime.block_on(rpc::serve(handle.clone(), 902, &pool, local)).unwrap();
+    let sender = dev_key(5);
+    let recipient = Address::with_last_byte(0xb2);
+    let amount = U256::from(7u64) * U256::from(10u64).pow(U256::from(18u64));
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/viem/burn.mjs");
+    let mut child = Command::new("node")
+        .arg(&script)
+        .env("SOURCE_URL", format!("http://{op}"))
+        .env("DESTINATION_URL", format!("http://{base}"))
+        .env("TOKEN", lockstep_devnet::TOKEN.to_string())
+        .env("BRIDGE", BRIDGE.to_string())
+        .env("RECIPIENT", recipient.to_string())
+        .env("AMOUNT", amount.to_string())
+        .env("KEY", hex::encode_prefixed(sender.credential().to_bytes()))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node must be installed: run scripts/setup.sh");
+    // the burn reaches the pool; then the sequencer builds the block that holds it and its mint
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(180);
+    while handle.lock().unwrap().pending(901) == 0 {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            panic!(
+                "viem exited ({status}) before sending: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        assert!(std::time::Instant::now() < deadline, "viem sent nothing in time");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let origin = L1Origin {
+        header: Header {
+            number: 1,
+            parent_beacon_block_root: Some(B256::ZERO),
+            ..Default::default()
+        },
+        sequence_number: 0,
+    };
+    handle.lock().unwrap().build(&origin, &BTreeMap::new()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "viem: {}\n{stdout}", String::from_utf8_lossy(&out.stderr));
+    let done: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let big = |v: &Value| U256::from_str_radix(v.as_str().unwrap(), 10).unwrap();
+
+    assert_eq!(done["event"], "done", "{stdout}");
+    assert_eq!(done["status"], "success", "{done}");
+    assert_eq!(done["blockNumber"], "1", "{done}");
+    assert_eq!(done["nonce"], 0, "viem asked the nonce: {done}");
+    assert!(big(&done["gasUsed"]) <= big(&done["gas"]), "viem's gas estimate sufficed: {done}");
+    assert!(
+        done["seen"].as_array().unwrap().contains(&json!("1")),
+        "watchBlocks reported 902's block 1: {done}"
+    );
+    // the token moved: out of the sender on 901, into the recipient on 902, in the same block
+    let genesis_balance = U256::from(1_000_000u64) * U256::from(10u64).pow(U256::from(18u64));
+    assert_eq!(big(&done["before"]["sender"]), genesis_balance, "{done}");
+    assert_eq!(big(&done["after"]["sender"]), genesis_balance - amount, "{done}");
+    assert_eq!(big(&done["before"]["recipient"]), U256::ZERO, "{done}");
+    assert_eq!(big(&done["after"]["recipient"]), amount, "{done}");
+}
