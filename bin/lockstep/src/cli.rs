@@ -1,6 +1,6 @@
 //! The command line.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use eyre::WrapErr;
 use lockstep_chainspec::ChainSpec;
 use lockstep_execution::ChainExecutor;
@@ -249,5 +249,25 @@ fn human_bytes(bytes: u64) -> String {
         format!("{bytes} B")
     } else {
         format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+/// `--atomicity`: what "at the same time" means for a burn and its mint (DESIGN.md 5.6).
+#[derive(Debug, Clone, Copy, Default, ValueEnum)]
+pub(crate) enum AtomicityArg {
+    /// The mint is in its burn's superchain batch.
+    #[default]
+    Batch,
+    /// The mint is at its burn's L2 timestamp; otherwise the batch is flagged
+    /// `TimestampMismatch`.
+    Timestamp,
+}
+
+impl From<AtomicityArg> for lockstep_crosschain::Atomicity {
+    fn from(arg: AtomicityArg) -> Self {
+        match arg {
+            AtomicityArg::Batch => Self::Batch,
+            AtomicityArg::Timestamp => Self::Timestamp,
+        }
     }
 }

@@ -36,7 +36,8 @@ pub(crate) struct DevnetArgs {
     /// Exits 0 when nothing was flagged and 3 when something was.
     #[arg(long, env = "LOCKSTEP_DEVNET_BATCHES", value_name = "N")]
     batches: Option<u64>,
-    /// Misbehave on purpose: KIND@BATCH, KIND one of drop-mint, delay-mint, forge-mint,
+    /// Misbehave on purpose: KIND@BATCH, KIND one of drop-mint, delay-mint, shift-mint (one
+    /// mint one L2 block after its burn, inside the batch), forge-mint,
     /// alter-amount, reorder-mints, bad-output-root, bad-commitment, withhold-commitment,
     /// censor (no mints for the batch's burns sent as L1 deposits), invalid-tx (a transaction
     /// the engine refuses in chain 901's batch), bad-batch (chain 901's span batch breaks a
@@ -93,6 +94,10 @@ pub(crate) struct DevnetArgs {
     /// Port of the first chain's endpoint. 0: free ports, logged at start.
     #[arg(long = "http.port", env = "LOCKSTEP_HTTP_PORT", default_value_t = 8545)]
     http_port: u16,
+    /// What the verifier holds a mint to: its burn's batch, or its burn's L2 timestamp (see
+    /// `lockstep node --help`).
+    #[arg(long, env = "LOCKSTEP_ATOMICITY", value_enum, default_value_t = crate::cli::AtomicityArg::Batch)]
+    atomicity: crate::cli::AtomicityArg,
 }
 
 fn parse_fault(s: &str) -> Result<Fault, String> {
@@ -165,6 +170,7 @@ fn drive<L: L1Node>(
         },
     )
     .wrap_err("opening the verifier")?;
+    node.set_atomicity(args.atomicity.into());
     let mut progress = Progress::new(std::time::Duration::from_secs(5));
     let live = std::sync::Arc::new(lockstep_rpc::LiveStatus::default());
     let metrics = std::sync::Arc::new(lockstep_rpc::NodeMetrics::new(&node.chain_ids()));

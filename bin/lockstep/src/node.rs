@@ -99,6 +99,11 @@ pub(crate) struct NodeArgs {
     /// Keep all history (an archive node): never prune.
     #[arg(long = "history.archive", env = "LOCKSTEP_HISTORY_ARCHIVE")]
     archive: bool,
+    /// What "at the same time" means for a burn and its mint: in the same superchain batch, or
+    /// at the same L2 timestamp (stricter: a mint one block after its burn is flagged
+    /// `TimestampMismatch`). Applies to the batches checked from this start on.
+    #[arg(long, env = "LOCKSTEP_ATOMICITY", value_enum, default_value_t = crate::cli::AtomicityArg::Batch)]
+    atomicity: crate::cli::AtomicityArg,
     /// Exit once the node has reached the L1 head, printing a JSON status (heads, roots, L1
     /// cursor, batches) to stdout.
     #[arg(long)]
@@ -135,6 +140,7 @@ pub(crate) fn run(args: &NodeArgs) -> eyre::Result<()> {
         .wrap_err_with(|| format!("opening the node in {}", args.datadir.display()))?;
     let history = (!args.archive).then_some(args.history_blocks);
     node.set_history_blocks(history).wrap_err("--history.blocks")?;
+    node.set_atomicity(args.atomicity.into());
     let l1 = Retrying::new(l1, Backoff::default());
     let live = Arc::new(LiveStatus::default());
     // the serving threads run below the sync loop's priority (--rpc.niceness)

@@ -3,7 +3,7 @@
 
 use crate::{
     verdict::{
-        ChainOutput, Classification, Difference, EventLocation, ForeignEvent, PairRoots,
+        Atomicity, ChainOutput, Classification, Difference, EventLocation, ForeignEvent, PairRoots,
         ProvenEvent, RecordedEvent, TransferRecord, TransferStatus,
     },
     EventKind,
@@ -81,12 +81,15 @@ fn new_record(key: TransferKey) -> TransferRecord {
 /// Checks batch `batch`: builds every ordered pair's burn and mint trees over `events` (each
 /// chain's events in (block, transaction, log) order), updates the transfer `records` (which
 /// must hold the stored record of every key the events name), and classifies the differences
-/// of every pair whose roots disagree.
+/// of every pair whose roots disagree. In [`Atomicity::Timestamp`] mode a mint that pays a burn
+/// of the batch at another L2 timestamp is a difference too (`TimestampMismatch`), even where
+/// the roots agree; the events must then carry their timestamps.
 pub fn check_pairs(
     batch: u64,
     set: &[ChainId],
     events: &[BatchEvent],
     records: &mut BTreeMap<TransferKey, TransferRecord>,
+    atomicity: Atomicity,
 ) -> PairsChecked {
     let mut out = PairsChecked::default();
     for event in events {
@@ -121,7 +124,7 @@ pub fn check_pairs(
     for &source in set {
         for &destination in set {
             if source != destination {
-                check_pair(batch, source, destination, events, records, &mut out);
+                check_pair(batch, (source, destination), events, records, atomicity, &mut out);
             }
         }
     }
@@ -130,10 +133,10 @@ pub fn check_pairs(
 
 fn check_pair(
     batch: u64,
-    source: ChainId,
-    destination: ChainId,
+    (source, destination): (ChainId, ChainId),
     events: &[BatchEvent],
     records: &mut BTreeMap<TransferKey, TransferRecord>,
+    atomicity: Atomicity,
     out: &mut PairsChecked,
 ) {
     let in_pair =
@@ -185,6 +188,8 @@ fn check_pair(
     let mut minted = BTreeMap::new();
     // (burn position, mint position) of every mint that pays a burn of this batch unchanged
     let mut matched = Vec::new();
+    // timestamp mode: the matched mints at another timestamp than their burns
+    let mut mistimed = Vec::new();
     for (j, mint) in mints.iter().enumerate() {
         let key = transfer_key(&mint.transfer);
         let record = records.entry(key).or_insert_with(|| new_record(key));
@@ -225,6 +230,23 @@ fn check_pair(
                 Some(_) => {
                     if let Some(i) = here {
                         matched.push((i, j));
+                        let (at, paid) = (burns[i].location.timestamp, mint.location.timestamp);
+                        if atomicity == Atomicity::Timestamp && at != paid {
+                            mistimed.push(difference(
+                                Classification::TimestampMismatch,
+                                Some(proven(burns[i], &burn_tree, i)),
+                                Some(proven(mint, &mint_tree, j)),
+                                format!(
+                                    "nonce {} burned at L2 timestamp {} (block {} of chain \
+                                     {source}) is minted at {} (block {} of chain {destination})",
+                                    mint.transfer.nonce,
+                                    at.map_or_else(|| "unknown".into(), |t| t.to_string()),
+                                    burns[i].location.block,
+                                    paid.map_or_else(|| "unknown".into(), |t| t.to_string()),
+                                    mint.location.block
+                                ),
+                            ));
+                        }
                     }
                     None
                 }
@@ -248,8 +270,11 @@ fn check_pair(
         }
     }
     if !flag {
+        // equal roots: the same transfers in the same order; only their times may differ
+        out.differences.extend(mistimed);
         return;
     }
+    out.differences.extend(mistimed);
     for (i, burn) in burns.iter().enumerate() {
         if !minted.contains_key(&transfer_key(&burn.transfer)) {
             out.differences.push(difference(
@@ -481,6 +506,7 @@ mod tests {
                 log_index: log,
                 tx_hash: B256::with_last_byte(log as u8),
                 batch,
+                timestamp: Some(1000 + batch * 12),
                 l1_deposit: None,
             },
             deposit_source: None,
@@ -504,7 +530,27 @@ mod tests {
         events: &[BatchEvent],
         records: &mut BTreeMap<TransferKey, TransferRecord>,
     ) -> PairsChecked {
-        check_pairs(batch, &[X, Y], events, records)
+        check_pairs(batch, &[X, Y], events, records, Atomicity::Batch)
+    }
+
+    #[test]
+    fn timestamp_mode_flags_a_mint_one_block_late_inside_the_batch_and_batch_mode_does_not() {
+        let mut shifted = mint(transfer(X, Y, 1), 0, 1);
+        shifted.location.block += 1;
+        shifted.location.timestamp = shifted.location.timestamp.map(|t| t + 2);
+        let events = [burn(0, 0), burn(1, 0), mint(transfer(X, Y, 0), 0, 0), shifted];
+        let batch = check_pairs(0, &[X, Y], &events, &mut BTreeMap::new(), Atomicity::Batch);
+        assert!(batch.differences.is_empty(), "{:?}", batch.differences);
+        let strict = check_pairs(0, &[X, Y], &events, &mut BTreeMap::new(), Atomicity::Timestamp);
+        assert_eq!(classes(&strict), [Classification::TimestampMismatch]);
+        assert!(strict.pairs.iter().all(PairRoots::matches), "the roots still agree");
+        let found = &strict.differences[0];
+        assert_eq!(found.mint.as_ref().unwrap().transfer.nonce, U256::from(1));
+        assert!(found.detail.contains("1000") && found.detail.contains("1002"), "{}", found.detail);
+        // the burn and mint of nonce 0, at one timestamp, are not a difference
+        let on_time = [burn(0, 0), mint(transfer(X, Y, 0), 0, 0)];
+        let strict = check_pairs(0, &[X, Y], &on_time, &mut BTreeMap::new(), Atomicity::Timestamp);
+        assert!(strict.differences.is_empty());
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub use store::{
     CrossChainCheck, Recorded, MAX_COMMITMENTS_PER_BATCH,
 };
 pub use verdict::{
-    BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference, EventLocation,
-    ForeignEvent, L1Deposit, PairRoots, ProvenEvent, RecordedEvent, TransferRecord, TransferStatus,
-    EVIDENCE_VERSION,
+    Atomicity, BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference,
+    EventLocation, ForeignEvent, L1Deposit, PairRoots, ProvenEvent, RecordedEvent, TransferRecord,
+    TransferStatus, EVIDENCE_VERSION,
 };

@@ -6,8 +6,8 @@ use crate::{
     bridge_events,
     check::{check_commitment, check_pairs, transfer_key, BatchEvent, Commitment, TransferKey},
     verdict::{
-        BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference, EventLocation,
-        L1Deposit, TransferRecord, EVIDENCE_VERSION,
+        Atomicity, BatchVerdict, ChainOutput, Classification, CommitmentCheck, Difference,
+        EventLocation, L1Deposit, TransferRecord, EVIDENCE_VERSION,
     },
     CrossChainError,
 };
@@ -47,6 +47,8 @@ pub struct CrossChainCheck {
     /// How many L1 blocks after the one that closed a batch its commitment may come in
     /// (DESIGN.md 5.6); past them the batch is flagged `MissingCommitment`.
     pub commitment_window: u64,
+    /// Whether a mint must come in its burn's batch or at its burn's L2 timestamp (5.6).
+    pub atomicity: Atomicity,
 }
 
 /// At most this many different commitments are kept per batch (the first and the conflicts).
@@ -131,6 +133,21 @@ impl CrossChainCheck {
                 source_hash: source,
             });
         }
+        // every event at its block's L2 timestamp (timestamp mode compares them; the evidence
+        // names them)
+        let mut timestamps: BTreeMap<(ChainId, u64), Option<u64>> = BTreeMap::new();
+        for event in &mut events {
+            let (chain, block) = (event.location.chain_id, event.location.block);
+            let timestamp = match timestamps.get(&(chain, block)) {
+                Some(known) => *known,
+                None => {
+                    let found = ChainProvider::new(tx, chain).header(block)?.map(|h| h.timestamp);
+                    timestamps.insert((chain, block), found);
+                    found
+                }
+            };
+            event.location.timestamp = timestamp;
+        }
         let events = &events[..];
         let mut records = BTreeMap::new();
         for event in events {
@@ -141,7 +158,7 @@ impl CrossChainCheck {
                 }
             }
         }
-        let checked = check_pairs(batch.index, &self.chains, events, &mut records);
+        let checked = check_pairs(batch.index, &self.chains, events, &mut records, self.atomicity);
         for (key, record) in &records {
             tx.put::<Transfers>(&nonce_key(key), &to_json(record)?)?;
         }
@@ -419,6 +436,7 @@ pub fn located_events(
                 log_index: event.log_index,
                 tx_hash: event.tx_hash,
                 batch,
+                timestamp: None,
                 l1_deposit: None,
             },
             deposit_source: event.deposit_source,

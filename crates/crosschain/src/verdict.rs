@@ -35,11 +35,36 @@ pub enum Classification {
     MissingCommitment,
     /// The sequencer posted a second commitment for the batch that differs from the first.
     ConflictingCommitment,
+    /// Timestamp mode only (DESIGN.md 5.6): the mint is in the burn's batch but not at the
+    /// burn's L2 timestamp.
+    TimestampMismatch,
+}
+
+/// What "at the same time" means for a burn and its mint (DESIGN.md 5.6).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum Atomicity {
+    /// In the same superchain batch (the default).
+    #[default]
+    Batch,
+    /// At the same L2 timestamp: stricter, a mint one block after its burn is flagged
+    /// `TimestampMismatch` even inside the batch.
+    Timestamp,
+}
+
+impl Atomicity {
+    /// The name used on the command line and in logs.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Batch => "batch",
+            Self::Timestamp => "timestamp",
+        }
+    }
 }
 
 impl Classification {
     /// Every classification, in order.
-    pub const ALL: [Self; 10] = [
+    pub const ALL: [Self; 11] = [
         Self::MissingMint,
         Self::LateMint,
         Self::UnbackedMint,
@@ -50,6 +75,7 @@ impl Classification {
         Self::InvalidCommitment,
         Self::MissingCommitment,
         Self::ConflictingCommitment,
+        Self::TimestampMismatch,
     ];
 
     /// The name used in JSON, logs and metrics.
@@ -65,6 +91,7 @@ impl Classification {
             Self::InvalidCommitment => "InvalidCommitment",
             Self::MissingCommitment => "MissingCommitment",
             Self::ConflictingCommitment => "ConflictingCommitment",
+            Self::TimestampMismatch => "TimestampMismatch",
         }
     }
 }
@@ -91,6 +118,9 @@ pub struct EventLocation {
     pub tx_hash: B256,
     /// The superchain batch of the block.
     pub batch: u64,
+    /// The block's L2 timestamp (absent in records written before it was kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
     /// For an event of a deposit transaction: the L1 log that made the deposit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub l1_deposit: Option<L1Deposit>,

@@ -28,6 +28,7 @@ fn check() -> CrossChainCheck {
         bridge: Address::repeat_byte(0xb1),
         sequencer: sequencer(),
         commitment_window: WINDOW,
+        atomicity: lockstep_crosschain::Atomicity::Batch,
     }
 }
 

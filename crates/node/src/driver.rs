@@ -7,7 +7,7 @@ use crate::{
 use alloy_primitives::{Address, B256};
 use lockstep_chainspec::ChainSpec;
 use lockstep_chainspec::RollupConfig;
-use lockstep_crosschain::{BatchVerdict, CrossChainCheck};
+use lockstep_crosschain::{Atomicity, BatchVerdict, CrossChainCheck};
 use lockstep_derive::{ChainDeriver, L1Window, L2BlockInfo, L2Chain, L2Window};
 use lockstep_execution::ChainExecutor;
 use lockstep_l1::{L1Block, L1Source};
@@ -213,6 +213,7 @@ impl Node {
             bridge: addresses.bridge,
             sequencer: addresses.sequencer,
             commitment_window: addresses.commitment_window,
+            atomicity: Atomicity::Batch,
         };
         let mut node = Self {
             env,
@@ -243,6 +244,17 @@ impl Node {
     /// How many blocks of history each chain keeps (`None`: all).
     pub const fn history_blocks(&self) -> Option<u64> {
         self.history_blocks
+    }
+
+    /// Whether a mint must come in its burn's batch (the default) or at its burn's L2
+    /// timestamp (DESIGN.md 5.6), for the batches checked from now on.
+    pub const fn set_atomicity(&mut self, atomicity: Atomicity) {
+        self.check.atomicity = atomicity;
+    }
+
+    /// The atomicity the check holds mints to.
+    pub const fn atomicity(&self) -> Atomicity {
+        self.check.atomicity
     }
 
     /// The database.

@@ -118,6 +118,7 @@ fn node_derives_the_sequencers_blocks_from_the_embedded_l1() {
             bridge: lockstep_devnet::BRIDGE,
             sequencer: devnet.config().sequencer(),
             commitment_window: devnet.config().commitment_window,
+            atomicity: lockstep_crosschain::Atomicity::Batch,
         };
         let tx = node.database().tx().unwrap();
         let events = check.events(&tx, &batch).unwrap();
@@ -126,6 +127,7 @@ fn node_derives_the_sequencers_blocks_from_the_embedded_l1() {
             &node.chain_ids(),
             &events,
             &mut Default::default(),
+            lockstep_crosschain::Atomicity::Batch,
         );
         let verdict = node.verdict(index as u64).unwrap().unwrap();
         assert!(verdict.matches, "batch {index}");
@@ -1073,4 +1075,54 @@ fn a_pruned_node_checks_every_batch_as_an_archive_node_does_while_one_chain_lags
         .map(|c| ChainProvider::new(&tx, c).history_start().unwrap())
         .collect();
     assert!(starts.iter().all(|s| *s > 0), "nothing was pruned: {starts:?}");
+}
+
+#[test]
+fn shift_mint_passes_in_batch_mode_and_flags_only_its_batch_in_timestamp_mode() {
+    use lockstep_crosschain::{Atomicity, Classification};
+    init_tracing();
+    let dir = tempfile::tempdir().unwrap();
+    let faults = vec!["shift-mint@5".parse().unwrap()];
+    let mut devnet =
+        Devnet::start(&dir.path().join("sequencer"), DevnetOptions { faults, ..options() })
+            .unwrap();
+    let mut batch_mode = node_for(&devnet, &dir.path().join("batch"));
+    let mut timestamp_mode = node_for(&devnet, &dir.path().join("timestamp"));
+    timestamp_mode.set_atomicity(Atomicity::Timestamp);
+    assert_eq!(batch_mode.atomicity(), Atomicity::Batch, "batch mode is the default");
+    while devnet.posted.len() < 8 {
+        devnet.step().unwrap();
+        batch_mode.sync(&devnet.l1).unwrap();
+        timestamp_mode.sync(&devnet.l1).unwrap();
+    }
+    let flagged = |node: &Node| {
+        let tx = node.database().tx().unwrap();
+        lockstep_crosschain::flagged(&tx, 0, 100).unwrap()
+    };
+    assert_eq!(flagged(&batch_mode), [], "inside the batch: atomic per batch");
+    let strict = flagged(&timestamp_mode);
+    assert_eq!(strict.iter().map(|(b, _)| *b).collect::<Vec<_>>(), [5], "{strict:?}");
+    let verdict = timestamp_mode.verdict(5).unwrap().unwrap();
+    assert!(verdict.pairs.iter().all(|p| p.matches()), "the roots agree; only a time differs");
+    let [difference] = &verdict.differences[..] else { panic!("{:?}", verdict.differences) };
+    assert_eq!(difference.classification, Classification::TimestampMismatch);
+    // the evidence names both timestamps, each its block's as the node stored it
+    let (burn, mint) = (difference.burn.as_ref().unwrap(), difference.mint.as_ref().unwrap());
+    assert_eq!(burn.transfer, mint.transfer);
+    let tx = timestamp_mode.database().tx().unwrap();
+    let header = |chain, number| {
+        lockstep_storage::ChainProvider::new(&tx, chain).header(number).unwrap().unwrap()
+    };
+    let burned = header(burn.location.chain_id, burn.location.block);
+    let minted = header(mint.location.chain_id, mint.location.block);
+    assert_eq!(burn.location.timestamp, Some(burned.timestamp));
+    assert_eq!(mint.location.timestamp, Some(minted.timestamp));
+    assert_eq!(mint.location.block, burn.location.block + 1, "one L2 block later");
+    assert_eq!(minted.timestamp, burned.timestamp + 2, "the chains' 2 s block time");
+    assert!(difference.detail.contains(&burned.timestamp.to_string()), "{}", difference.detail);
+    assert!(difference.detail.contains(&minted.timestamp.to_string()), "{}", difference.detail);
+    // the same history in batch mode: every batch matches
+    for index in 0..devnet.posted.len() as u64 {
+        assert!(batch_mode.verdict(index).unwrap().is_none_or(|v| v.matches), "batch {index}");
+    }
 }

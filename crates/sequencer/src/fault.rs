@@ -9,6 +9,9 @@ pub enum FaultKind {
     DropMint,
     /// Relay the first burn's mint one batch late.
     DelayMint,
+    /// Relay one mint one L2 block after its burn, still inside the batch: atomic per batch,
+    /// not per timestamp (DESIGN.md 5.6).
+    ShiftMint,
     /// Relay a mint that no burn backs.
     ForgeMint,
     /// Relay the first burn's mint with a different amount.
@@ -35,9 +38,10 @@ pub enum FaultKind {
 
 impl FaultKind {
     /// Every kind, with its command-line name.
-    pub const ALL: [(Self, &'static str); 12] = [
+    pub const ALL: [(Self, &'static str); 13] = [
         (Self::DropMint, "drop-mint"),
         (Self::DelayMint, "delay-mint"),
+        (Self::ShiftMint, "shift-mint"),
         (Self::ForgeMint, "forge-mint"),
         (Self::AlterAmount, "alter-amount"),
         (Self::ReorderMints, "reorder-mints"),

@@ -462,7 +462,8 @@ impl SharedSequencer {
             round.unwrap_or_default()
         };
         let batch = self.batch_of(number);
-        let mut relays = self.plan_relays(batch, burns);
+        let last_of_batch = self.batch_of(number + 1) != batch;
+        let mut relays = self.plan_relays(batch, last_of_batch, burns);
         // a relay is a user transaction: a round in which some chain may hold none sends its
         // relays in the next round
         let quiet = self
@@ -525,7 +526,9 @@ impl SharedSequencer {
     }
 
     /// The relays of this round: one per burn, in order, with any fault of `batch` applied.
-    fn plan_relays(&mut self, batch: u64, burns: Vec<Relay>) -> Vec<Relay> {
+    /// `last_of_batch`: this round builds the batch's last blocks.
+    fn plan_relays(&mut self, batch: u64, last_of_batch: bool, burns: Vec<Relay>) -> Vec<Relay> {
+        let fresh = burns.len();
         let mut relays: Vec<Relay> = Vec::with_capacity(burns.len() + self.delayed.len());
         // mints held back by delay-mint go out in the first block of their release batch
         let (due, waiting): (Vec<_>, Vec<_>) =
@@ -550,6 +553,14 @@ impl SharedSequencer {
                 }
                 (FaultKind::DelayMint, Some(i)) => {
                     self.delayed.push((relays.remove(i), batch + 1));
+                    *done = true;
+                }
+                // the last mint of this round's burns goes out in the next round, the first
+                // of that round's mints, so that no pair's order changes; never from the
+                // batch's last round, which would take it out of the batch
+                (FaultKind::ShiftMint, Some(_)) if fresh > 0 && !last_of_batch => {
+                    let last = relays.len() - 1;
+                    self.delayed.push((relays.remove(last), batch));
                     *done = true;
                 }
                 (FaultKind::AlterAmount, Some(i)) => {
