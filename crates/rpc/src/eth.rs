@@ -1065,6 +1065,8 @@ pub fn server_config(limits: &EthLimits) -> ServerConfig {
         .max_request_body_size(limits.max_request_bytes)
         .max_response_body_size(64 << 20)
         .max_connections(256)
+        .max_subscriptions_per_connection(crate::subscribe::MAX_SUBSCRIPTIONS_PER_CONNECTION)
+        .set_id_provider(crate::subscribe::HexIds)
         .set_batch_request_config(jsonrpsee::server::BatchRequestConfig::Limit(limits.max_batch))
         .build()
 }
@@ -1160,6 +1162,17 @@ pub fn eth_module_with_pool(
     for (name, handler) in methods {
         pool.register(&mut module, name, handler)?;
     }
+    let subscriptions = pool.clone();
+    module
+        .register_subscription(
+            "eth_subscribe",
+            "eth_subscription",
+            "eth_unsubscribe",
+            move |params, pending, chain, _| {
+                crate::subscribe::run(params, pending, chain, subscriptions.clone())
+            },
+        )
+        .map_err(RpcError::Register)?;
     let register = RpcError::Register;
     let mut plain = RpcModule::new(());
     plain.merge(module).map_err(register)?;

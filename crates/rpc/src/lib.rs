@@ -35,6 +35,7 @@ mod overrides;
 mod pool;
 mod proof;
 mod status;
+mod subscribe;
 mod superchain;
 
 pub use error::RpcError;
@@ -51,6 +52,7 @@ pub use pool::{
 };
 pub use proof::MAX_PROOF_KEYS;
 pub use status::{serve_status, NodeMetrics, READY_L1_LAG};
+pub use subscribe::{MAX_PUSHED_HEADS, MAX_SUBSCRIPTIONS_PER_CONNECTION, SUBSCRIPTION_POLL};
 pub use superchain::{
     batch_summary, serve, superchain_module, LiveStatus, LIST_LIMIT, LIST_SCAN,
     SUPERCHAIN_MAX_BATCH,

@@ -157,3 +157,67 @@ fn filters_report_each_new_block_and_matching_log_once_across_polls_and_limits()
         assert_eq!(answer["error"]["code"], -32602, "{method} {params}: {answer}");
     }
 }
+
+#[test]
+fn subscriptions_push_each_new_head_and_matching_log_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = DevnetOptions { txs_per_block: 4, ..DevnetOptions::default() };
+    let mut devnet = Devnet::start(&dir.path().join("sequencer"), options).unwrap();
+    let mut node = node_for(devnet.config(), &dir.path().join("node"));
+    devnet.step().unwrap();
+    node.sync(&devnet.l1).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let rpc = module(&node, &devnet, lockstep_rpc::EthLimits::default());
+    let start = head(&node);
+    let (mut heads, mut logs) = runtime.block_on(async {
+        let heads = rpc.subscribe_unbounded("eth_subscribe", ["newHeads"]).await.unwrap();
+        let logs = rpc
+            .subscribe_unbounded("eth_subscribe", (json!("logs"), json!({"address": BRIDGE})))
+            .await
+            .unwrap();
+        (heads, logs)
+    });
+    // a poll or two, so that both start from this head
+    std::thread::sleep(lockstep_rpc::SUBSCRIPTION_POLL * 3);
+    while head(&node) < start + 6 {
+        devnet.step().unwrap();
+        node.sync(&devnet.l1).unwrap();
+    }
+    let now = head(&node);
+    let tx = node.database().tx().unwrap();
+    let provider = ChainProvider::new(&tx, CHAIN);
+    let wait = std::time::Duration::from_secs(60);
+    runtime.block_on(async {
+        for number in start + 1..=now {
+            let (header, _) = tokio::time::timeout(wait, heads.next::<Value>())
+                .await
+                .expect("a head in time")
+                .unwrap()
+                .unwrap();
+            assert_eq!(header["hash"], json!(provider.block_hash(number).unwrap().unwrap()));
+            assert!(header.get("transactions").is_none(), "a header, not a block: {header}");
+        }
+        let wanted = stored_logs(&node, start + 1, now, Some(BRIDGE));
+        assert!(!wanted.is_empty());
+        let mut pushed = Vec::new();
+        while pushed.len() < wanted.len() {
+            let (log, _) = tokio::time::timeout(wait, logs.next::<Value>())
+                .await
+                .expect("a log in time")
+                .unwrap()
+                .unwrap();
+            pushed.extend(positions(&json!([log])));
+        }
+        assert_eq!(pushed, wanted);
+        // nothing more comes without a new block
+        let more = tokio::time::timeout(lockstep_rpc::SUBSCRIPTION_POLL * 4, heads.next::<Value>());
+        assert!(more.await.is_err(), "no head without a block");
+        // a subscription this node does not push is refused
+        let refused = rpc.subscribe_unbounded("eth_subscribe", ["newPendingTransactions"]).await;
+        assert!(refused.is_err());
+        let ranged = rpc
+            .subscribe_unbounded("eth_subscribe", (json!("logs"), json!({"fromBlock": "0x1"})))
+            .await;
+        assert!(ranged.is_err(), "a logs subscription takes no range");
+    });
+}

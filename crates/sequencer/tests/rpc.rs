@@ -541,3 +541,101 @@ fn viem_burns_a_token_on_901_with_no_gas_or_fee_given_and_watches_its_mint_on_90
     assert_eq!(big(&done["before"]["recipient"]), U256::ZERO, "{done}");
     assert_eq!(big(&done["after"]["recipient"]), amount, "{done}");
 }
+
+#[test]
+fn viem_over_websocket_is_pushed_each_new_head_and_the_bridges_logs() {
+    use alloy_primitives::keccak256;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    assert!(root.join("node_modules/viem").exists(), "viem is not installed: run scripts/setup.sh");
+    let config = DevnetConfig::default();
+    let chains = config.sequenced_chains();
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
+    let handle = Arc::new(Mutex::new(sequencer));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pool = lockstep_rpc::CallPool::default();
+    let local = "127.0.0.1:0".parse().unwrap();
+    let (op, _op_server) = runtime.block_on(rpc::serve(handle.clone(), 901, &pool, local)).unwrap();
+    let (base, _base_server) =
+        runtime.block_on(rpc::serve(handle.clone(), 902, &pool, local)).unwrap();
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/viem/subscribe.mjs");
+    let mut child = Command::new("node")
+        .arg(&script)
+        .env("DESTINATION_WS", format!("ws://{base}"))
+        .env("BRIDGE", BRIDGE.to_string())
+        .env("COUNT", "3")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("node must be installed: run scripts/setup.sh");
+    let mut lines = std::io::BufRead::lines(std::io::BufReader::new(child.stdout.take().unwrap()));
+    let ready = lines.next().expect("viem printed nothing").unwrap();
+    assert!(ready.contains("ready"), "{ready}");
+
+    // a native burn on 901 towards 902, then three rounds: its mint is in 902's first block
+    let amount = U256::from(5u64) * U256::from(10u64).pow(U256::from(17u64));
+    let mut input = keccak256("burn(uint256,address,address,uint256)")[..4].to_vec();
+    for word in [
+        U256::from(902u64).to_be_bytes::<32>(),
+        Address::ZERO.into_word().0,
+        Address::with_last_byte(0xc3).into_word().0,
+        amount.to_be_bytes::<32>(),
+    ] {
+        input.extend_from_slice(&word);
+    }
+    let burn = TxEip1559 {
+        chain_id: 901,
+        nonce: 0,
+        gas_limit: 200_000,
+        max_fee_per_gas: 10_000_000_000,
+        max_priority_fee_per_gas: 1,
+        to: TxKind::Call(BRIDGE),
+        value: amount,
+        access_list: Default::default(),
+        input: input.into(),
+    };
+    let sig = dev_key(4).sign_hash_sync(&burn.signature_hash()).unwrap();
+    let raw = hex::encode_prefixed(burn.into_signed(sig).encoded_2718());
+    let sent = call(op, "eth_sendRawTransaction", json!([raw]));
+    assert!(sent.get("result").is_some(), "{sent}");
+    for round in 0..3 {
+        let origin = L1Origin {
+            header: Header {
+                number: 1,
+                parent_beacon_block_root: Some(B256::ZERO),
+                ..Default::default()
+            },
+            sequence_number: round,
+        };
+        handle.lock().unwrap().build(&origin, &BTreeMap::new()).unwrap();
+    }
+    let done = lines.next().expect("viem ended without a result").unwrap();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(status.success(), "viem: {stderr}\n{done}");
+    let done: Value = serde_json::from_str(&done).unwrap();
+    assert_eq!(done["errors"], json!([]), "{done}");
+    assert!(done["refused"].as_str().is_some_and(|m| m.contains("newHeads")), "{done}");
+
+    // what was pushed is what the sequencer stored: every new head of 902, and the bridge's logs
+    let sequencer = handle.lock().unwrap();
+    let tx = sequencer.database().tx().unwrap();
+    let provider = lockstep_storage::ChainProvider::new(&tx, 902);
+    let heads: Vec<Value> = (1..=3u64)
+        .map(|n| json!({"number": n.to_string(), "hash": provider.block_hash(n).unwrap().unwrap()}))
+        .collect();
+    assert_eq!(done["heads"], json!(heads), "{done}");
+    let mut logs = Vec::new();
+    for number in 1..=3u64 {
+        let all = provider.receipts(number).unwrap().into_iter().flat_map(|r| r.logs().to_vec());
+        for (index, log) in all.enumerate() {
+            if log.address == BRIDGE {
+                logs.push(json!({"block": number.to_string(), "logIndex": index,
+                    "address": BRIDGE.to_checksum(None)}));
+            }
+        }
+    }
+    assert!(!logs.is_empty(), "the mint's Mint log is on 902");
+    assert_eq!(done["logs"], json!(logs), "{done}");
+}
