@@ -709,6 +709,10 @@ fn web3_sha3(params: &Params<'_>) -> Result<Value, ErrorObjectOwned> {
     Ok(json!(alloy_primitives::keccak256(&data)))
 }
 
+/// The most addresses, and the most topics at one position, a log filter may list (geth's
+/// limit): an installed filter or subscription keeps its lists for as long as it lives.
+pub const MAX_FILTER_ALTERNATIVES: usize = 1000;
+
 /// A log filter's object, with no field a filter does not have.
 pub(crate) fn log_filter_object(
     filter: &Value,
@@ -743,6 +747,12 @@ impl LogMatcher {
             }
             Some(one) => vec![address_param("address", one)?],
         };
+        if addresses.len() > MAX_FILTER_ALTERNATIVES {
+            return Err(invalid_params(format!(
+                "`address` lists {} addresses; at most {MAX_FILTER_ALTERNATIVES}",
+                addresses.len()
+            )));
+        }
         let topics: Vec<Vec<B256>> = match filter.get("topics") {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::Array(list)) => {
@@ -752,6 +762,13 @@ impl LogMatcher {
                 list.iter()
                     .map(|t| match t {
                         Value::Null => Ok(Vec::new()),
+                        Value::Array(any) if any.len() > MAX_FILTER_ALTERNATIVES => {
+                            Err(invalid_params(format!(
+                                "a topic position lists {} topics; at most \
+                                 {MAX_FILTER_ALTERNATIVES}",
+                                any.len()
+                            )))
+                        }
                         Value::Array(any) => any.iter().map(|h| hash_param("topics", h)).collect(),
                         one => Ok(vec![hash_param("topics", one)?]),
                     })

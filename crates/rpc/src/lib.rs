@@ -41,7 +41,7 @@ mod superchain;
 pub use error::RpcError;
 pub use eth::{
     eth_module, eth_module_with_pool, serve_chain, server_config, EthLimits, PendingNonces,
-    DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, PRUNED_CODE,
+    DEFAULT_EVM_TIMEOUT, DEFAULT_GAS_CAP, MAX_FILTER_ALTERNATIVES, PRUNED_CODE,
 };
 pub use fees::{MAX_FEE_HISTORY_BLOCKS, MAX_REWARD_PERCENTILES, MIN_SUGGESTED_PRIORITY_FEE};
 pub use filters::{FILTER_TIMEOUT, MAX_FILTERS, MAX_FILTER_BLOCKS};

@@ -152,6 +152,19 @@ fn filters_report_each_new_block_and_matching_log_once_across_polls_and_limits()
         ("eth_newFilter", json!([{"blockHash": B256::ZERO}])),
         ("eth_newFilter", json!([{"fromBlock": "0x9", "toBlock": "0x2"}])),
         ("eth_newFilter", json!([{"topic": []}])),
+        // a filter lives on in memory: its lists are bounded (geth's 1,000)
+        (
+            "eth_newFilter",
+            json!([{"address": vec![BRIDGE; lockstep_rpc::MAX_FILTER_ALTERNATIVES + 1]}]),
+        ),
+        (
+            "eth_newFilter",
+            json!([{"topics": [vec![B256::ZERO; lockstep_rpc::MAX_FILTER_ALTERNATIVES + 1]]}]),
+        ),
+        (
+            "eth_getLogs",
+            json!([{"address": vec![BRIDGE; lockstep_rpc::MAX_FILTER_ALTERNATIVES + 1]}]),
+        ),
     ] {
         let answer = call(&runtime, &rpc, method, params.clone());
         assert_eq!(answer["error"]["code"], -32602, "{method} {params}: {answer}");
