@@ -51,5 +51,8 @@ while ((heads.length < count || logs.length === 0) && Date.now() < deadline) {
 }
 unwatchBlocks();
 unwatchLogs();
+// viem fetches each pushed head's block before calling onBlock, and those fetches may finish in
+// any order: the push order itself is checked by the in-process test (crates/rpc/tests/filters.rs)
+heads.sort((a, b) => (a.number < b.number ? -1 : a.number > b.number ? 1 : 0));
 print({ event: "done", heads, logs, errors, refused });
 process.exit(0);
