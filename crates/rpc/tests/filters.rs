@@ -8,27 +8,14 @@
 mod common;
 
 use alloy_primitives::{Address, B256};
-use common::{call, node_for};
+use common::{call, eth_rpc, node_for};
 use jsonrpsee::RpcModule;
 use lockstep_devnet::{Devnet, DevnetOptions, BRIDGE};
 use lockstep_node::Node;
 use lockstep_storage::ChainProvider;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 const CHAIN: u64 = 901;
-
-fn module(node: &Node, devnet: &Devnet, limits: lockstep_rpc::EthLimits) -> RpcModule<()> {
-    lockstep_rpc::eth_module(
-        node.shared_database(),
-        Arc::new(lockstep_rpc::LiveStatus::default()),
-        CHAIN,
-        Arc::new(devnet.config().rollup_config(CHAIN)),
-        limits,
-        &lockstep_rpc::CallPool::default(),
-    )
-    .unwrap()
-}
 
 fn head(node: &Node) -> u64 {
     let tx = node.database().tx().unwrap();
@@ -76,10 +63,10 @@ fn filters_report_each_new_block_and_matching_log_once_across_polls_and_limits()
     };
     step(&mut node, &mut devnet, 1);
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let rpc = module(&node, &devnet, lockstep_rpc::EthLimits::default());
+    let rpc = eth_rpc(&node, devnet.config(), CHAIN, lockstep_rpc::EthLimits::default());
     // small limits: one poll reads at most 3 blocks and about 5 logs
     let small = lockstep_rpc::EthLimits { max_log_range: 3, max_logs: 5, ..Default::default() };
-    let tight = module(&node, &devnet, small);
+    let tight = eth_rpc(&node, devnet.config(), CHAIN, small);
     let result = |rpc: &RpcModule<()>, method: &str, params: Value| {
         let answer = call(&runtime, rpc, method, params);
         assert!(answer.get("error").is_none(), "{method}: {answer}");
@@ -180,7 +167,7 @@ fn subscriptions_push_each_new_head_and_matching_log_once() {
     devnet.step().unwrap();
     node.sync(&devnet.l1).unwrap();
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let rpc = module(&node, &devnet, lockstep_rpc::EthLimits::default());
+    let rpc = eth_rpc(&node, devnet.config(), CHAIN, lockstep_rpc::EthLimits::default());
     let start = head(&node);
     let (mut heads, mut logs) = runtime.block_on(async {
         let heads = rpc.subscribe_unbounded("eth_subscribe", ["newHeads"]).await.unwrap();

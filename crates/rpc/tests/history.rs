@@ -7,28 +7,23 @@
 
 mod common;
 
-use common::node_for;
+use common::{eth_rpc, node_for};
 use jsonrpsee::RpcModule;
 use lockstep_devnet::{Devnet, DevnetOptions};
 use lockstep_node::Node;
 use lockstep_storage::ChainProvider;
 use serde_json::json;
-use std::sync::Arc;
 
 const CHAIN: u64 = 901;
 const KEPT: u64 = 12;
 
-fn module(node: &Node, rollup: &lockstep_chainspec::RollupConfig, kept: u64) -> RpcModule<()> {
-    let limits = lockstep_rpc::EthLimits { max_history: kept, ..Default::default() };
-    lockstep_rpc::eth_module(
-        node.shared_database(),
-        Arc::new(lockstep_rpc::LiveStatus::default()),
+fn module(node: &Node, config: &lockstep_devnet::DevnetConfig, kept: u64) -> RpcModule<()> {
+    eth_rpc(
+        node,
+        config,
         CHAIN,
-        Arc::new(rollup.clone()),
-        limits,
-        &lockstep_rpc::CallPool::default(),
+        lockstep_rpc::EthLimits { max_history: kept, ..Default::default() },
     )
-    .unwrap()
 }
 
 #[test]
@@ -60,9 +55,8 @@ fn a_pruned_node_answers_its_window_as_an_archive_node_and_refuses_the_rest_with
     assert!(head.number > 2 * KEPT, "the devnet made {} blocks", head.number);
 
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let rollup = config.rollup_config(CHAIN);
     let (archive_rpc, pruned_rpc) =
-        (module(&archive, &rollup, u64::MAX), module(&pruned, &rollup, KEPT));
+        (module(&archive, &config, u64::MAX), module(&pruned, &config, KEPT));
     let bridge = format!("{:?}", lockstep_devnet::BRIDGE);
     let sender = format!("{:?}", config.sequencer());
     // inside the window: the same answers

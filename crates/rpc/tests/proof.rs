@@ -9,7 +9,7 @@ mod common;
 
 use alloy_primitives::{keccak256, Address, Bytes, B256, U256};
 use alloy_trie::{proof::verify_proof, Nibbles, TrieAccount};
-use common::{call, node_for};
+use common::{call, eth_rpc, node_for};
 use lockstep_chainspec::L2_TO_L1_MESSAGE_PASSER;
 use lockstep_devnet::{Devnet, DevnetOptions, BRIDGE, TOKEN};
 use lockstep_storage::ChainProvider;
@@ -73,16 +73,7 @@ fn eth_get_proof_proves_a_batchs_output_root_pieces_with_alloy_tries_verifier() 
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let pool = lockstep_rpc::CallPool::default();
     let live = Arc::new(lockstep_rpc::LiveStatus::default());
-    let rollup = Arc::new(config.rollup_config(CHAIN));
-    let eth = lockstep_rpc::eth_module(
-        node.shared_database(),
-        live.clone(),
-        CHAIN,
-        rollup,
-        lockstep_rpc::EthLimits::default(),
-        &pool,
-    )
-    .unwrap();
+    let eth = eth_rpc(&node, &config, CHAIN, lockstep_rpc::EthLimits::default());
     let superchain = lockstep_rpc::superchain_module(node.shared_database(), live, &pool).unwrap();
     let head = {
         let tx = node.database().tx().unwrap();

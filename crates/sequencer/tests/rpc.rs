@@ -28,6 +28,40 @@ fn call(addr: SocketAddr, method: &str, params: Value) -> Value {
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// A shared sequencer of the devnet's chains in a temporary directory, with 901's and 902's
+/// endpoints (HTTP and WebSocket) on free loopback ports, for as long as it lives.
+struct Served {
+    handle: Arc<Mutex<SharedSequencer>>,
+    op: SocketAddr,
+    base: SocketAddr,
+    // dropped in this order: the servers, their runtime, then the database's directory
+    _servers: Vec<Box<dyn std::any::Any>>,
+    _runtime: tokio::runtime::Runtime,
+    _dir: tempfile::TempDir,
+}
+
+fn serve_both_chains() -> Served {
+    let config = DevnetConfig::default();
+    let chains = config.sequenced_chains();
+    let dir = tempfile::tempdir().unwrap();
+    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
+    let handle = Arc::new(Mutex::new(sequencer));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let pool = lockstep_rpc::CallPool::default();
+    let local = "127.0.0.1:0".parse().unwrap();
+    let (op, op_server) = runtime.block_on(rpc::serve(handle.clone(), 901, &pool, local)).unwrap();
+    let (base, base_server) =
+        runtime.block_on(rpc::serve(handle.clone(), 902, &pool, local)).unwrap();
+    Served {
+        handle,
+        op,
+        base,
+        _servers: vec![Box::new(op_server), Box::new(base_server)],
+        _runtime: runtime,
+        _dir: dir,
+    }
+}
+
 fn transfer(chain_id: u64, nonce: u64, max_fee: u128) -> String {
     let tx = TxEip1559 {
         chain_id,
@@ -199,17 +233,8 @@ fn cast_send_with_no_gas_or_fee_flags_is_sequenced_and_the_burn_minted() {
     let cast =
         std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../node_modules/.bin/cast");
     assert!(cast.exists(), "cast is not installed: run scripts/setup.sh");
-    let config = DevnetConfig::default();
-    let chains = config.sequenced_chains();
-    let dir = tempfile::tempdir().unwrap();
-    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
-    let handle = Arc::new(Mutex::new(sequencer));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let pool = lockstep_rpc::CallPool::default();
-    let local = "127.0.0.1:0".parse().unwrap();
-    let (op, _op_server) = runtime.block_on(rpc::serve(handle.clone(), 901, &pool, local)).unwrap();
-    let (base, _base_server) =
-        runtime.block_on(rpc::serve(handle.clone(), 902, &pool, local)).unwrap();
+    let served = serve_both_chains();
+    let (handle, op, base) = (served.handle.clone(), served.op, served.base);
     let (op, base) = (format!("http://{op}"), format!("http://{base}"));
     let key = hex::encode_prefixed(dev_key(6).credential().to_bytes());
     let run = |args: &[&str]| {
@@ -469,17 +494,8 @@ fn answers_are_shaped_as_op_reth_gives_them() {
 fn viem_burns_a_token_on_901_with_no_gas_or_fee_given_and_watches_its_mint_on_902() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     assert!(root.join("node_modules/viem").exists(), "viem is not installed: run scripts/setup.sh");
-    let config = DevnetConfig::default();
-    let chains = config.sequenced_chains();
-    let dir = tempfile::tempdir().unwrap();
-    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
-    let handle = Arc::new(Mutex::new(sequencer));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let pool = lockstep_rpc::CallPool::default();
-    let local = "127.0.0.1:0".parse().unwrap();
-    let (op, _op_server) = runtime.block_on(rpc::serve(handle.clone(), 901, &pool, local)).unwrap();
-    let (base, _base_server) =
-        runtime.block_on(rpc::serve(handle.clone(), 902, &pool, local)).unwrap();
+    let served = serve_both_chains();
+    let (handle, op, base) = (served.handle.clone(), served.op, served.base);
     let sender = dev_key(5);
     let recipient = Address::with_last_byte(0xb2);
     let amount = U256::from(7u64) * U256::from(10u64).pow(U256::from(18u64));
@@ -547,17 +563,8 @@ fn viem_over_websocket_is_pushed_each_new_head_and_the_bridges_logs() {
     use alloy_primitives::keccak256;
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     assert!(root.join("node_modules/viem").exists(), "viem is not installed: run scripts/setup.sh");
-    let config = DevnetConfig::default();
-    let chains = config.sequenced_chains();
-    let dir = tempfile::tempdir().unwrap();
-    let sequencer = SharedSequencer::open(dir.path(), &chains, BRIDGE, dev_key(8), 6, &[]).unwrap();
-    let handle = Arc::new(Mutex::new(sequencer));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let pool = lockstep_rpc::CallPool::default();
-    let local = "127.0.0.1:0".parse().unwrap();
-    let (op, _op_server) = runtime.block_on(rpc::serve(handle.clone(), 901, &pool, local)).unwrap();
-    let (base, _base_server) =
-        runtime.block_on(rpc::serve(handle.clone(), 902, &pool, local)).unwrap();
+    let served = serve_both_chains();
+    let (handle, op, base) = (served.handle.clone(), served.op, served.base);
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/viem/subscribe.mjs");
     let mut child = Command::new("node")
         .arg(&script)

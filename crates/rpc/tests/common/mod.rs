@@ -6,7 +6,7 @@ use jsonrpsee::RpcModule;
 use lockstep_devnet::DevnetConfig;
 use lockstep_node::{CheckSettings, Node};
 use serde_json::{json, Value};
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 /// A node in `dir` that checks the devnet of `config`, as `lockstep node` would.
 pub(crate) fn node_for(config: &DevnetConfig, dir: &Path) -> Node {
@@ -30,4 +30,22 @@ pub(crate) fn call(
     let request = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params});
     let (answer, _) = runtime.block_on(module.raw_json_request(&request.to_string(), 1)).unwrap();
     serde_json::from_str(answer.get()).unwrap()
+}
+
+/// Chain `chain`'s `eth_` module over `node`'s database, with `limits`.
+pub(crate) fn eth_rpc(
+    node: &Node,
+    config: &DevnetConfig,
+    chain: u64,
+    limits: lockstep_rpc::EthLimits,
+) -> RpcModule<()> {
+    lockstep_rpc::eth_module(
+        node.shared_database(),
+        Arc::new(lockstep_rpc::LiveStatus::default()),
+        chain,
+        Arc::new(config.rollup_config(chain)),
+        limits,
+        &lockstep_rpc::CallPool::default(),
+    )
+    .unwrap()
 }
